@@ -1,0 +1,1 @@
+"""HTTP APIs: the management API (control planes, identity) and operations endpoints."""

@@ -1,0 +1,1 @@
+"""Resource model and validation: the lowest layer, importing nothing else of ours."""

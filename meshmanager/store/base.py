@@ -1,0 +1,94 @@
+"""The Store: an engine, a dialect, migrations and the repositories over them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from meshmanager.store.dialects import StoreDialect, dialect_for
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+class Store:
+    def __init__(self, dialect: StoreDialect) -> None:
+        from meshmanager.store.controlplanes import ControlPlaneRepository
+        from meshmanager.store.identity import IdentityRepository
+        from meshmanager.store.zones import ZoneRepository
+
+        self.dialect = dialect
+        self.engine = dialect.create_engine()
+        self.control_planes = ControlPlaneRepository(self)
+        self.identity = IdentityRepository(self)
+        self.zones = ZoneRepository(self)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction committed on leaving the block, and durable once it has."""
+        async with self.dialect.write_guard(), self.engine.begin() as conn:
+            yield conn
+
+    async def migrate(self, revision: str = "head") -> None:
+        async with self.write() as conn:
+            await self.dialect.lock_for_migration(conn)
+            await conn.run_sync(_upgrade, revision)
+        log.info("store migrated", extra={"fields": {"revision": revision}})
+
+    async def current_revision(self) -> str | None:
+        async with self.read() as conn:
+            try:
+                result = await conn.execute(text("SELECT version_num FROM alembic_version"))
+            except Exception:
+                return None
+            return result.scalar_one_or_none()
+
+    async def is_ready(self) -> bool:
+        """Reachable and migrated to this version's schema."""
+        try:
+            return await self.current_revision() == head_revision()
+        except Exception:
+            log.warning("store not reachable", exc_info=True)
+            return False
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+async def open_store(url: str, migrate: bool = True) -> Store:
+    store = Store(dialect_for(url))
+    if migrate:
+        await store.migrate()
+    return store

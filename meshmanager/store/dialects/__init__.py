@@ -1,0 +1,38 @@
+"""Per-database behaviour behind the store's one interface, as in SQLAlchemy's dialects."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+
+class StoreDialect(Protocol):
+    name: str
+
+    def create_engine(self) -> AsyncEngine: ...
+
+    def write_guard(self) -> AbstractAsyncContextManager[None]:
+        """Held around every write transaction."""
+        ...
+
+    async def lock_for_migration(self, conn: AsyncConnection) -> None:
+        """Makes concurrent starts of several replicas migrate one at a time."""
+        ...
+
+    def describe(self) -> str:
+        """The store's location without credentials, for logs."""
+        ...
+
+
+def dialect_for(url: str) -> StoreDialect:
+    from meshmanager.store.dialects.postgresql import PostgresDialect
+    from meshmanager.store.dialects.sqlite import SqliteDialect
+
+    scheme = url.split(":", 1)[0].split("+", 1)[0]
+    if scheme == "sqlite":
+        return SqliteDialect(url)
+    if scheme in ("postgresql", "postgres"):
+        return PostgresDialect(url)
+    raise ValueError(f"unsupported store URL scheme {scheme!r}: use sqlite:/// or postgresql://")

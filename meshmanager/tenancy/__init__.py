@@ -1,0 +1,1 @@
+"""Tenancy and auth: tokens, principals, role checks and the first-start bootstrap."""
