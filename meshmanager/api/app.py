@@ -6,7 +6,11 @@ from fastapi import FastAPI
 
 from meshmanager import __version__
 from meshmanager.api import controlplanes, identity
-from meshmanager.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from meshmanager.api.middleware import (
+    BodyLimitMiddleware,
+    PathAliasMiddleware,
+    RequestContextMiddleware,
+)
 from meshmanager.api.problems import install_problem_handlers
 from meshmanager.store import Store
 
@@ -33,10 +37,10 @@ def create_app(store: Store) -> FastAPI:
         redoc_url=None,
     )
     app.state.store = store
-    app.include_router(controlplanes.router, prefix="/v1")
-    app.include_router(controlplanes.router, prefix="/v0", include_in_schema=False)
+    app.include_router(controlplanes.router)
     app.include_router(identity.router)
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(PathAliasMiddleware, aliases={"/v0/mesh/": "/v1/mesh/"})
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -34,7 +34,7 @@ from meshmanager.store import Store
 from meshmanager.store.rows import Versioned
 from meshmanager.tenancy.principal import Principal
 
-router = APIRouter(prefix="/mesh/control-planes", tags=["Mesh Control Planes"])
+router = APIRouter(prefix="/v1/mesh/control-planes", tags=["Mesh Control Planes"])
 
 ETAG_HEADER = {
     "ETag": {"description": "The object's version, for If-Match.", "schema": {"type": "string"}}
@@ -162,7 +162,7 @@ async def create_control_plane(
     )
     owner = None if principal.org_admin else principal.subject
     created = await store.control_planes.create_owned(principal.org_id, fields, admin=owner)
-    response.headers["Location"] = f"/v1/mesh/control-planes/{created.item.id}"
+    response.headers["Location"] = f"{router.prefix}/{created.item.id}"
     set_etag(response, created.version)
     return created.item
 

@@ -75,7 +75,25 @@ class RequestContextMiddleware:
 def _route_template(scope: Scope) -> str:
     route: Any = scope.get("route")
     path = getattr(route, "path", None)
-    return f"{scope.get('root_path', '')}{path}" if path else "unmatched"
+    return str(path) if path else "unmatched"
+
+
+class PathAliasMiddleware:
+    """Serves one path prefix as another: /v0/mesh/... is /v1/mesh/..."""
+
+    def __init__(self, app: ASGIApp, aliases: dict[str, str]) -> None:
+        self.app = app
+        self.aliases = aliases
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for alias, target in self.aliases.items():
+                if scope["path"].startswith(alias):
+                    path = target + scope["path"][len(alias) :]
+                    # In place, so that outer middleware sees the route that matched.
+                    scope["path"], scope["raw_path"] = path, path.encode()
+                    break
+        await self.app(scope, receive, send)
 
 
 class _BodyTooLarge(Exception):

@@ -1,0 +1,3 @@
+from meshmanager.cli.main import cli
+
+cli()

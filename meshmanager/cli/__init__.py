@@ -1,0 +1,1 @@
+"""The `meshmanager` command: run the service and administer its store."""

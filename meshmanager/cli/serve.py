@@ -1,0 +1,90 @@
+"""One process: the HTTP API, the KDS gRPC server and the operations listener."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Iterator
+
+import uvicorn
+from fastapi import FastAPI
+from starlette.applications import Starlette
+
+from meshmanager.addresses import HostPort
+from meshmanager.api.app import create_app
+from meshmanager.api.ops import create_ops_app
+from meshmanager.cli.settings import Settings
+from meshmanager.kds.server import KdsServer
+from meshmanager.observability import log_fields
+from meshmanager.store import open_store
+from meshmanager.tenancy.bootstrap import Bootstrap, bootstrap
+
+log = logging.getLogger("meshmanager")
+
+HTTP_SHUTDOWN_GRACE_SECONDS = 30
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to us: we run several in one loop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _http_server(app: FastAPI | Starlette, address: HostPort) -> _Server:
+    config = uvicorn.Config(
+        app,
+        host=address.host,
+        port=address.port,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=HTTP_SHUTDOWN_GRACE_SECONDS,
+        server_header=False,
+    )
+    return _Server(config)
+
+
+async def serve(settings: Settings, announce: Callable[[Bootstrap], None]) -> None:
+    """Runs until SIGTERM or SIGINT, then drains in-flight work and stops."""
+    store = await open_store(settings.store)
+    log.info("store ready", extra=log_fields(store=store.dialect.describe()))
+    created = await bootstrap(store, settings.org_name, settings.admin_email, settings.admin_token)
+    if created is not None:
+        announce(created)
+    kds = KdsServer(settings.kds_address)
+    servers = [
+        _http_server(create_app(store), settings.http_address),
+        _http_server(create_ops_app(store), settings.metrics_address),
+    ]
+    _stop_on_signals(servers)
+    await kds.start()
+    log.info(
+        "meshmanager started",
+        extra=log_fields(
+            http=str(settings.http_address),
+            kds=str(settings.kds_address),
+            metrics=str(settings.metrics_address),
+        ),
+    )
+    try:
+        await asyncio.gather(*(server.serve() for server in servers))
+    finally:
+        await kds.stop()
+        await store.close()
+        log.info("meshmanager stopped")
+
+
+def _stop_on_signals(servers: list[_Server]) -> None:
+    loop = asyncio.get_running_loop()
+
+    def stop(sig: signal.Signals) -> None:
+        log.info("shutting down", extra=log_fields(signal=sig.name))
+        for server in servers:
+            server.should_exit = True
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop, sig)

@@ -1,0 +1,1 @@
+"""KDS: the gRPC endpoint that zone control planes connect to."""

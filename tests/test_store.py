@@ -1,0 +1,142 @@
+"""The store on both backends: migrations, versions, scoping and the bootstrap."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import insert, select
+
+from meshmanager.model.controlplane import ControlPlaneFields, default_features
+from meshmanager.model.errors import Conflict, NotFound
+from meshmanager.store import Store
+from meshmanager.store.base import Store as StoreClass
+from meshmanager.store.base import head_revision
+from meshmanager.store.dialects import dialect_for
+from meshmanager.store.schema import control_planes, metadata, organizations, zones
+from meshmanager.store.types import utcnow
+from meshmanager.tenancy.bootstrap import bootstrap
+
+
+def _fields(name: str) -> ControlPlaneFields:
+    return ControlPlaneFields(name=name, description="", labels={}, features=default_features())
+
+
+async def _org(store: Store) -> uuid.UUID:
+    created = await bootstrap(store, "acme", "admin@acme.example", None)
+    assert created is not None
+    org = await store.identity.bootstrap_admin()
+    assert org is not None
+    return org[0]
+
+
+async def test_migrations_produce_exactly_the_declared_schema(store: Store) -> None:
+    def diff(sync_conn: object) -> list[object]:
+        context = MigrationContext.configure(sync_conn)  # type: ignore[arg-type]
+        return list(compare_metadata(context, metadata))
+
+    async with store.read() as conn:
+        assert await conn.run_sync(diff) == []
+    assert await store.current_revision() == head_revision()
+
+
+async def test_upgrading_an_older_store_keeps_its_data(store_url: str) -> None:
+    old = StoreClass(dialect_for(store_url))
+    assert not await old.is_ready()
+    await old.migrate("0001")
+    org_id, cp_id = uuid.uuid4(), uuid.uuid4()
+    now = utcnow()
+    async with old.write() as conn:
+        stamps = {"created_at": now, "updated_at": now, "version": 1}
+        await conn.execute(insert(organizations).values(id=org_id, name="old", **stamps))
+        await conn.execute(
+            insert(control_planes).values(
+                id=cp_id,
+                org_id=org_id,
+                name="kept",
+                description="from 0001",
+                labels={"a": "b"},
+                features=[],
+                **stamps,
+            )
+        )
+    assert not await old.is_ready()
+    await old.migrate()
+    assert await old.is_ready()
+    found = await old.control_planes.get(org_id, cp_id)
+    assert (found.item.name, found.item.description, found.item.labels) == (
+        "kept",
+        "from 0001",
+        {"a": "b"},
+    )
+    async with old.read() as conn:
+        assert (await conn.execute(select(zones))).all() == []
+    await old.close()
+
+
+async def test_a_stale_version_is_refused(store: Store) -> None:
+    org_id = await _org(store)
+    created = await store.control_planes.create_owned(org_id, _fields("a"))
+    cp_id = created.item.id
+    first = await store.control_planes.update(org_id, cp_id, {"description": "one"}, 1)
+    assert first.version == 2
+    with pytest.raises(Conflict):
+        await store.control_planes.update(org_id, cp_id, {"description": "two"}, 1)
+    assert (await store.control_planes.get(org_id, cp_id)).item.description == "one"
+
+
+async def test_concurrent_writers_of_one_version_never_both_win(store: Store) -> None:
+    org_id = await _org(store)
+    cp_id = (await store.control_planes.create_owned(org_id, _fields("race"))).item.id
+    results = await asyncio.gather(
+        *(
+            store.control_planes.update(org_id, cp_id, {"description": f"w{i}"}, 1)
+            for i in range(8)
+        ),
+        return_exceptions=True,
+    )
+    winners = [r for r in results if not isinstance(r, BaseException)]
+    assert len(winners) == 1
+    assert all(isinstance(r, Conflict) for r in results if isinstance(r, BaseException))
+    stored = await store.control_planes.get(org_id, cp_id)
+    assert stored.version == 2
+    assert stored.item.description == winners[0].item.description
+
+
+async def test_rows_are_scoped_by_organization(store: Store) -> None:
+    org_id = await _org(store)
+    cp_id = (await store.control_planes.create_owned(org_id, _fields("mine"))).item.id
+    other_org = uuid.uuid4()
+    with pytest.raises(NotFound):
+        await store.control_planes.get(other_org, cp_id)
+    with pytest.raises(NotFound):
+        await store.control_planes.update(other_org, cp_id, {"description": "x"}, None)
+    with pytest.raises(NotFound):
+        await store.control_planes.delete(other_org, cp_id)
+    assert (await store.control_planes.get(org_id, cp_id)).item.description == ""
+
+
+async def test_bootstrap_happens_once_even_when_raced(store: Store) -> None:
+    results = await asyncio.gather(
+        *(bootstrap(store, "acme", f"admin{i}@acme.example", None) for i in range(4))
+    )
+    assert sum(r is not None for r in results) == 1
+    assert await bootstrap(store, "acme", "later@acme.example", None) is None
+
+
+async def test_zone_online_state_blocks_deletion(store: Store) -> None:
+    org_id = await _org(store)
+    cp_id = (await store.control_planes.create_owned(org_id, _fields("zoned"))).item.id
+    await store.zones.create(org_id, cp_id, "zone-east")
+    assert await store.zones.online_names(org_id, cp_id) == []
+    await store.zones.mark_connected(org_id, cp_id, "zone-east")
+    assert await store.zones.online_names(org_id, cp_id) == ["zone-east"]
+    with pytest.raises(Exception, match="zone-east"):
+        await store.control_planes.delete(org_id, cp_id)
+    await store.zones.mark_disconnected(org_id, cp_id, "zone-east")
+    await store.control_planes.delete(org_id, cp_id)
+    with pytest.raises(NotFound):
+        await store.control_planes.get(org_id, cp_id)
