@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from meshmanager import __version__
 from meshmanager.api import controlplanes, identity
+from meshmanager.api.kuma.app import KumaApiDispatch, create_kuma_app
 from meshmanager.api.middleware import (
     BodyLimitMiddleware,
     PathAliasMiddleware,
@@ -40,6 +41,7 @@ def create_app(store: Store) -> FastAPI:
     app.include_router(controlplanes.router)
     app.include_router(identity.router)
     install_problem_handlers(app)
+    app.add_middleware(KumaApiDispatch, kuma_app=create_kuma_app(store))
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(PathAliasMiddleware, aliases={"/v0/mesh/": "/v1/mesh/"})
     app.add_middleware(RequestContextMiddleware)

@@ -75,7 +75,7 @@ class RequestContextMiddleware:
 def _route_template(scope: Scope) -> str:
     route: Any = scope.get("route")
     path = getattr(route, "path", None)
-    return str(path) if path else "unmatched"
+    return f"{scope.get('meshmanager.route_prefix', '')}{path}" if path else "unmatched"
 
 
 class PathAliasMiddleware:

@@ -36,6 +36,7 @@ class Store:
     def __init__(self, dialect: StoreDialect) -> None:
         from meshmanager.store.controlplanes import ControlPlaneRepository
         from meshmanager.store.identity import IdentityRepository
+        from meshmanager.store.resources import ResourceRepository
         from meshmanager.store.zones import ZoneRepository
 
         self.dialect = dialect
@@ -43,6 +44,7 @@ class Store:
         self.control_planes = ControlPlaneRepository(self)
         self.identity = IdentityRepository(self)
         self.zones = ZoneRepository(self)
+        self.resources = ResourceRepository(self)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -165,3 +165,22 @@ zones = Table(
     UniqueConstraint("cp_id", "name"),
     Index(None, "org_id", "cp_id"),
 )
+
+resources = Table(
+    "resources",
+    metadata,
+    _org_fk(),
+    Column(
+        "cp_id",
+        Uuid,
+        ForeignKey("control_planes.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("type", String(64), primary_key=True),
+    Column("mesh", String(253), primary_key=True),
+    Column("name", String(253), primary_key=True),
+    Column("labels", JSON, nullable=False),
+    Column("spec", JSON, nullable=False),
+    Column("status", JSON, nullable=True),
+    *_timestamps(),
+)

@@ -39,12 +39,16 @@ def validation_cases(kuma_type: str, folder: str = "validation") -> list[Validat
     document = yaml.safe_load(path.read_text())
     cases = []
     for index, raw in enumerate(document["cases"]):
-        spec = yaml.safe_load(raw["input"]) if raw["input"].strip() else {}
+        raw_input = raw["input"]
+        if isinstance(raw_input, str):
+            spec = yaml.safe_load(raw_input) if raw_input.strip() else {}
+        else:
+            spec = raw_input  # already structured, e.g. `input_kind: meta`
         if raw.get("input_kind") == "resource" and isinstance(spec, dict):
             spec = {k: v for k, v in spec.items() if k not in OLD_STYLE_META}
         cases.append(
             ValidationCase(
-                kuma_type=document["kuma_type"],
+                kuma_type=document.get("kuma_type") or path.stem,
                 index=index,
                 name=raw["name"],
                 input_kind=raw.get("input_kind", "spec"),

@@ -1,0 +1,78 @@
+"""Kuma resources in their REST JSON form: meta fields, then a flat (old-style) or
+`spec`/`status` (new-style) body."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from meshmanager.model.resources import labels as kuma_labels
+from meshmanager.model.resources.registry import ResourceType, Style
+from meshmanager.model.resources.stored import Resource
+
+META_KEYS = frozenset(
+    {"type", "mesh", "name", "creationTime", "modificationTime", "labels", "kri", "snis"}
+)
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def format_time(moment: datetime | None) -> str:
+    """Go's RFC 3339 with nanoseconds: trailing zeros of the fraction dropped, UTC `Z`."""
+    if moment is None:
+        return ZERO_TIME
+    moment = moment.astimezone(UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def kri(rt: ResourceType, resource: Resource) -> str | None:
+    if not rt.kri_short:
+        return None
+    labels = resource.labels
+    return "_".join(
+        (
+            "kri",
+            rt.kri_short,
+            resource.mesh,
+            labels.get(kuma_labels.ZONE, ""),
+            labels.get(kuma_labels.NAMESPACE, ""),
+            labels.get(kuma_labels.DISPLAY_NAME, resource.name),
+            "",
+        )
+    )
+
+
+def to_json(rt: ResourceType, resource: Resource) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": rt.name}
+    if rt.is_mesh_scoped:
+        body["mesh"] = resource.mesh
+    body["name"] = resource.name
+    body["creationTime"] = format_time(resource.creation_time)
+    body["modificationTime"] = format_time(resource.modification_time)
+    if resource.labels:
+        body["labels"] = resource.labels
+    identifier = kri(rt, resource)
+    if identifier:
+        body["kri"] = identifier
+    if rt.style == Style.OLD:
+        body.update(resource.spec or {})
+        return body
+    body["spec"] = resource.spec if resource.spec is not None else {}
+    if rt.has_status:
+        body["status"] = resource.status if resource.status is not None else {}
+    return body
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+
+def split_body(rt: ResourceType, body: dict[str, Any]) -> tuple[Any, Any]:
+    """(spec, status) of a request body."""
+    if rt.style == Style.OLD:
+        return {k: v for k, v in body.items() if k not in META_KEYS}, None
+    return body.get("spec"), body.get("status")

@@ -1,0 +1,57 @@
+"""Who calls which control plane: authentication and authorization for the Kuma API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from starlette.requests import Request
+
+from meshmanager.api.kuma.errors import KumaError
+from meshmanager.model.controlplane import ControlPlane
+from meshmanager.model.errors import Forbidden, NotFound, Unauthenticated
+from meshmanager.model.identity import Action
+from meshmanager.model.resources.stored import CpScope
+from meshmanager.store import Store
+from meshmanager.tenancy.principal import Principal, authenticate
+
+CP_ID_KEY = "meshmanager.cp_id"
+
+
+@dataclass(frozen=True)
+class KumaCall:
+    store: Store
+    principal: Principal
+    control_plane: ControlPlane
+    scope: CpScope
+
+    def require(self, action: Action) -> None:
+        try:
+            self.principal.require(action, self.scope.cp_id)
+        except Forbidden as error:
+            raise KumaError(403, "Access Denied", error.detail) from error
+
+
+def cp_id_of(request: Request) -> UUID:
+    try:
+        return UUID(request.scope[CP_ID_KEY])
+    except ValueError:
+        raise KumaError(404, "Not Found", "no such control plane: the id is not a UUID") from None
+
+
+async def kuma_call(request: Request, action: Action) -> KumaCall:
+    store: Store = request.app.state.store
+    cp_id = cp_id_of(request)
+    try:
+        principal = await authenticate(store, request.headers.get("authorization"))
+    except Unauthenticated as error:
+        raise KumaError(
+            401, "Invalid authentication data", error.detail, headers={"WWW-Authenticate": "Bearer"}
+        ) from error
+    try:
+        found = await store.control_planes.get(principal.org_id, cp_id)
+    except NotFound:
+        raise KumaError(404, "Not Found", f"control plane {cp_id} not found") from None
+    call = KumaCall(store, principal, found.item, CpScope(principal.org_id, cp_id))
+    call.require(action)
+    return call

@@ -1,0 +1,255 @@
+"""Generic CRUD for every resource type, driven by its registry descriptor."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from meshmanager.api.kuma import listing
+from meshmanager.api.kuma.codec import dumps, split_body, to_json
+from meshmanager.api.kuma.context import KumaCall, kuma_call
+from meshmanager.api.kuma.errors import KumaError, invalid, method_not_allowed, not_found
+from meshmanager.model.identity import Action
+from meshmanager.model.resources import labels as kuma_labels
+from meshmanager.model.resources.registry import ResourceType, Style, by_path
+from meshmanager.model.resources.stored import Resource
+from meshmanager.model.resources.validation import Context, Path, Violation, validate_spec
+from meshmanager.store.resources import (
+    Change,
+    Create,
+    Delete,
+    DeleteMeshContents,
+    ResourceQuery,
+    Update,
+)
+
+PROCESS_TITLE = "Could not process a resource"
+_DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+MESH_NAME_MAX = 63
+
+
+def json_response(value: Any, status: int = 200) -> Response:
+    return Response(dumps(value), status_code=status, media_type="application/json")
+
+
+def resource_type(request: Request) -> ResourceType:
+    rt = by_path(request.path_params["ws"])
+    mesh = request.path_params.get("mesh")
+    if rt is None or (mesh is not None and not rt.is_mesh_scoped):
+        raise KumaError(404, "Not Found", f"no such endpoint: {request.url.path}")
+    return rt
+
+
+def item_key(request: Request, rt: ResourceType) -> tuple[str, str]:
+    """(mesh, name) of an item URL; a mesh-scoped item needs the /meshes/{mesh}/ form."""
+    mesh = request.path_params.get("mesh")
+    if rt.is_mesh_scoped and mesh is None:
+        raise KumaError(404, "Not Found", f"no such endpoint: {request.url.path}")
+    return mesh or "", request.path_params["name"]
+
+
+async def require_mesh(call: KumaCall, mesh: str | None) -> None:
+    if mesh and await call.store.resources.get(call.scope, "Mesh", "", mesh) is None:
+        raise not_found("Failed to retrieve Mesh")
+
+
+async def authorized(request: Request, rt: ResourceType, action: Action) -> KumaCall:
+    call = await kuma_call(request, Action.READ)
+    if rt.admin_only or action != Action.READ:
+        call.require(Action.UPDATE)
+    return call
+
+
+async def list_resources(request: Request) -> Response:
+    rt = resource_type(request)
+    mesh = request.path_params.get("mesh")
+    call = await authorized(request, rt, Action.READ)
+    await require_mesh(call, mesh)
+    params = request.query_params
+    page = listing.paging(params)
+    route = request.scope["route"].path.replace("{ws}", rt.path)
+    query = ResourceQuery(
+        type=rt.name,
+        mesh=mesh,
+        name_contains=params.get("name") or None,
+        labels=listing.label_filters(params, route),
+    )
+    tags = listing.tag_filters(params) if rt.name in ("Dataplane", "ExternalService") else []
+    gateway = listing.gateway_filter(params) if rt.name == "Dataplane" else None
+    if tags or gateway:
+        everything, _ = await call.store.resources.find(call.scope, query)
+        matching = [r for r in everything if _matches(rt, r, tags, gateway)]
+        items, total = matching[page.offset : page.offset + page.size], len(matching)
+    else:
+        query = ResourceQuery(**{**query.__dict__, "offset": page.offset, "size": page.size})
+        items, total = await call.store.resources.find(call.scope, query)
+    return json_response(
+        {
+            "total": total,
+            "items": [to_json(rt, item) for item in items],
+            "next": listing.next_url(request, page, total),
+        }
+    )
+
+
+def _matches(
+    rt: ResourceType, resource: Resource, tags: list[tuple[str, str]], gateway: str | None
+) -> bool:
+    if rt.name == "Dataplane":
+        return listing.dataplane_matches(resource, tags, gateway)
+    return listing.external_service_matches(resource, tags)
+
+
+async def get_resource(request: Request) -> Response:
+    rt = resource_type(request)
+    mesh, name = item_key(request, rt)
+    call = await authorized(request, rt, Action.READ)
+    await require_mesh(call, mesh)
+    found = await call.store.resources.get(call.scope, rt.name, mesh, name)
+    if found is None:
+        raise not_found("Could not retrieve a resource")
+    return json_response(to_json(rt, found))
+
+
+async def put_resource(request: Request) -> Response:
+    rt = resource_type(request)
+    mesh, name = item_key(request, rt)
+    if not rt.writable_on_global:
+        raise method_not_allowed()
+    call = await kuma_call(request, Action.READ)
+    await require_mesh(call, mesh)
+    body = await _json_object(request, rt)
+    spec, _status = split_body(rt, body)
+    _check_schema_and_spec(rt, body, spec, mesh, name)
+    labels = _labels_of(body)
+    _check_meta(rt, body, mesh, name, labels)
+    call.require(Action.UPDATE)
+    if rt.is_mesh_scoped:
+        labels.setdefault(kuma_labels.MESH, mesh)
+    existing = await call.store.resources.get(call.scope, rt.name, mesh, name)
+    if existing is None:
+        created = Resource(rt.name, mesh, name, spec if spec is not None else {}, labels)
+        warnings = _check_new(rt, created)
+        await call.store.resources.write(call.scope, [Create(created)])
+        return json_response({"warnings": warnings} if warnings else {}, 201)
+    changed = kuma_labels.immutable_label_changes(existing.labels, labels)
+    if changed:
+        raise invalid("Could not update a resource", changed)
+    updated = existing.with_changes(spec=spec if spec is not None else {}, labels=labels)
+    await call.store.resources.write(call.scope, [Update(updated)])
+    return json_response({})
+
+
+async def delete_resource(request: Request) -> Response:
+    rt = resource_type(request)
+    mesh, name = item_key(request, rt)
+    if not rt.writable_on_global:
+        raise method_not_allowed()
+    call = await authorized(request, rt, Action.UPDATE)
+    await require_mesh(call, mesh)
+    found = await call.store.resources.get(call.scope, rt.name, mesh, name)
+    if found is None:
+        raise not_found("Could not delete a resource")
+    origin = found.labels.get(kuma_labels.ORIGIN)
+    if origin is not None and origin != "global":
+        raise invalid(
+            "Could not delete a resource",
+            [Violation('labels["kuma.io/origin"]', "the origin label must be set to 'global'")],
+        )
+    changes: list[Change] = [Delete(found)]
+    if rt.name == "Mesh":
+        await _check_mesh_is_empty(call, name)
+        changes.append(DeleteMeshContents(found))
+    await call.store.resources.write(call.scope, changes)
+    return json_response({})
+
+
+async def _check_mesh_is_empty(call: KumaCall, mesh: str) -> None:
+    _, dataplanes = await call.store.resources.find(
+        call.scope, ResourceQuery(type="Dataplane", mesh=mesh, size=1)
+    )
+    if dataplanes:
+        raise KumaError(
+            400,
+            "Could not delete a resource",
+            "unable to delete mesh, there are still some dataplanes attached",
+        )
+
+
+async def _json_object(request: Request, rt: ResourceType) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise KumaError(400, "Bad Request", f"invalid {rt.name} object: {error}") from None
+    if not isinstance(body, dict):
+        raise KumaError(400, "Bad Request", f"invalid {rt.name} object: expected a JSON object")
+    return body
+
+
+def _labels_of(body: dict[str, Any]) -> dict[str, str]:
+    labels = body.get("labels")
+    if labels is None:
+        return {}
+    if not isinstance(labels, dict):
+        raise invalid(
+            PROCESS_TITLE,
+            [Violation("labels", f'in body must be of type object: "{type(labels).__name__}"')],
+        )
+    return dict(labels)
+
+
+def _check_schema_and_spec(
+    rt: ResourceType, body: dict[str, Any], spec: Any, mesh: str, name: str
+) -> None:
+    violations: list[Violation] = []
+    if rt.style == Style.NEW:
+        if body.get("type") != rt.name:
+            violations.append(Violation("", f"type in body should be one of [{rt.name}]"))
+        if not isinstance(body.get("name"), str):
+            violations.append(Violation("name", "in body is required"))
+        if body.get("spec") is None:
+            violations.append(Violation("spec", "in body is required"))
+    if not violations:
+        context = Context(mesh=mesh or None, name=name)
+        violations = validate_spec(rt.name, spec if spec is not None else {}, context)
+    if violations:
+        raise invalid(PROCESS_TITLE, violations)
+
+
+def _check_meta(
+    rt: ResourceType, body: dict[str, Any], mesh: str, name: str, labels: dict[str, str]
+) -> None:
+    violations: list[Violation] = []
+    if body.get("name") != name:
+        violations.append(Violation("name", "name from the URL has to be the same as in body"))
+    if body.get("type") != rt.name:
+        violations.append(Violation("type", "type from the URL has to be the same as in body"))
+    if rt.is_mesh_scoped and body.get("mesh", "default" if rt.style == Style.NEW else "") != mesh:
+        violations.append(Violation("mesh", "mesh from the URL has to be the same as in body"))
+    violations.extend(kuma_labels.validate_labels(labels))
+    if violations:
+        raise invalid(PROCESS_TITLE, violations)
+
+
+def _check_new(rt: ResourceType, resource: Resource) -> list[str]:
+    """Type-specific checks on creation; returns Kuma's deprecation warnings."""
+    if rt.name != "Mesh":
+        return []
+    if len(resource.name) > MESH_NAME_MAX:
+        raise invalid(
+            PROCESS_TITLE, [Violation(str(Path("name")), "cannot be longer than 63 characters")]
+        )
+    if _DNS1035.match(resource.name):
+        return []
+    return [
+        f"Invalid Mesh resource name: '{resource.name}'. It does not conform to the DNS format"
+        " (RFC 1035). This is deprecated. Errors: a DNS-1035 label must consist of lower case"
+        " alphanumeric characters or '-', start with an alphabetic character, and end with an"
+        " alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is"
+        " '[a-z]([-a-z0-9]*[a-z0-9])?')"
+    ]
