@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from meshmanager.api.kuma import meta, resources
+from meshmanager.api.kuma import insights, inspect, meta, resources
 from meshmanager.api.kuma.context import CP_ID_KEY
 from meshmanager.api.kuma.errors import KumaError
 from meshmanager.model.errors import Conflict, DomainError, NotFound
@@ -25,6 +25,9 @@ def _routes() -> list[Route]:
         Route("/_resources", meta.resource_types),
         Route("/policies", meta.policies),
         Route("/who-am-i", meta.who_am_i),
+        # Literal segments (_overview, _resources, ...) before the generic {ws}/{name}.
+        *insights.routes(),
+        *inspect.routes(),
         Route("/meshes/{mesh}/{ws}", resources.list_resources),
         Route("/meshes/{mesh}/{ws}/{name}", _item, methods=ITEM_METHODS),
         Route("/{ws}", resources.list_resources),
