@@ -32,6 +32,7 @@ from meshmanager.model.identity import Action
 from meshmanager.model.paging import ControlPlaneQuery, LabelFilter, LabelOp, PageRequest
 from meshmanager.store import Store
 from meshmanager.store.rows import Versioned
+from meshmanager.tenancy.access_roles import default_access_resources
 from meshmanager.tenancy.principal import Principal
 
 router = APIRouter(prefix="/v1/mesh/control-planes", tags=["Mesh Control Planes"])
@@ -161,7 +162,9 @@ async def create_control_plane(
         features=complete_features(body.features),
     )
     owner = None if principal.org_admin else principal.subject
-    created = await store.control_planes.create_owned(principal.org_id, fields, admin=owner)
+    created = await store.control_planes.create_owned(
+        principal.org_id, fields, admin=owner, initial=default_access_resources()
+    )
     response.headers["Location"] = f"{router.prefix}/{created.item.id}"
     set_etag(response, created.version)
     return created.item

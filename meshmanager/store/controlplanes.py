@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -13,8 +14,10 @@ from meshmanager.model.controlplane import ControlPlane, ControlPlaneFields
 from meshmanager.model.errors import PreconditionFailed
 from meshmanager.model.identity import ENTITY_TYPE, Role, SubjectType
 from meshmanager.model.paging import ControlPlaneQuery, LabelFilter, LabelOp
+from meshmanager.model.resources.stored import CpScope, Resource
 from meshmanager.observability import store_operation
 from meshmanager.store.entities import EntityRepository
+from meshmanager.store.resources import Create
 from meshmanager.store.rows import Versioned, delete_scoped, insert_versioned
 from meshmanager.store.schema import control_planes, role_assignments, zones
 from meshmanager.store.types import utcnow
@@ -33,13 +36,18 @@ class ControlPlaneRepository(EntityRepository[ControlPlane]):
         org_id: UUID,
         fields: ControlPlaneFields,
         admin: tuple[SubjectType, UUID] | None = None,
+        initial: Sequence[Resource] = (),
     ) -> Versioned[ControlPlane]:
-        """Creates a control plane and, in the same transaction, makes `admin` its Admin."""
+        """Creates a control plane with its `initial` Kuma resources and, in the same
+        transaction, makes `admin` its Admin."""
         with store_operation("control_planes.create"):
             async with self.store.write() as conn:
                 row = await insert_versioned(
                     conn, control_planes, {"org_id": org_id, **fields.model_dump(by_alias=True)}
                 )
+                scope = CpScope(org_id, row["id"])
+                for resource in initial:
+                    await Create(resource).apply(conn, scope)
                 if admin is not None:
                     await conn.execute(
                         insert(role_assignments).values(

@@ -388,6 +388,15 @@ class IdentityRepository:
                 ra.c.subject_id == subject_id,
             )
 
+    async def team_names(self, org_id: UUID, user_id: UUID) -> list[str]:
+        async with self.store.read() as conn:
+            result = await conn.execute(
+                select(teams.c.name)
+                .join(team_members, team_members.c.team_id == teams.c.id)
+                .where(team_members.c.org_id == org_id, team_members.c.user_id == user_id)
+            )
+        return list(result.scalars())
+
     async def add_team_member(self, org_id: UUID, team_id: UUID, user_id: UUID) -> None:
         async with self.store.write() as conn:
             await fetch_one(conn, teams, org_id, team_id)

@@ -10,9 +10,11 @@ from starlette.requests import Request
 from meshmanager.api.kuma.errors import KumaError
 from meshmanager.model.controlplane import ControlPlane
 from meshmanager.model.errors import Forbidden, NotFound, Unauthenticated
-from meshmanager.model.identity import Action
+from meshmanager.model.identity import Action, TokenOwner
 from meshmanager.model.resources.stored import CpScope
 from meshmanager.store import Store
+from meshmanager.store.resources import ResourceQuery
+from meshmanager.tenancy.access_roles import AUTHENTICATED, Subject, Target, is_allowed
 from meshmanager.tenancy.principal import Principal, authenticate
 
 CP_ID_KEY = "meshmanager.cp_id"
@@ -24,6 +26,27 @@ class KumaCall:
     principal: Principal
     control_plane: ControlPlane
     scope: CpScope
+
+    async def require_access(self, access: str, target: Target) -> None:
+        """Kong Mesh RBAC of the control plane, on top of the platform role."""
+        if self.principal.org_admin:
+            return
+        roles, _ = await self.store.resources.find(self.scope, ResourceQuery("AccessRole"))
+        bindings, _ = await self.store.resources.find(
+            self.scope, ResourceQuery("AccessRoleBinding")
+        )
+        teams: list[str] = []
+        if self.principal.kind == TokenOwner.USER:
+            teams = await self.store.identity.team_names(self.scope.org_id, self.principal.id)
+        subject = Subject(self.principal.name, (AUTHENTICATED, *teams))
+        if not is_allowed(roles, bindings, subject, access, target):
+            what = f"{access} on {target.type or 'this control plane'}"
+            raise KumaError(
+                403,
+                "Access Denied",
+                f'user "{self.principal.name}" is not allowed to {what}: no AccessRole bound'
+                " to it grants that",
+            )
 
     def require(self, action: Action) -> None:
         try:

@@ -26,6 +26,7 @@ from meshmanager.store.resources import (
     ResourceQuery,
     Update,
 )
+from meshmanager.tenancy.access_roles import Target
 
 PROCESS_TITLE = "Could not process a resource"
 _DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -131,6 +132,8 @@ async def put_resource(request: Request) -> Response:
     if rt.is_mesh_scoped:
         labels.setdefault(kuma_labels.MESH, mesh)
     existing = await call.store.resources.get(call.scope, rt.name, mesh, name)
+    access = "CREATE" if existing is None else "UPDATE"
+    await call.require_access(access, Target(rt.name, mesh, name, spec))
     if existing is None:
         created = Resource(rt.name, mesh, name, spec if spec is not None else {}, labels)
         warnings = _check_new(rt, created)
@@ -160,6 +163,7 @@ async def delete_resource(request: Request) -> Response:
             "Could not delete a resource",
             [Violation('labels["kuma.io/origin"]', "the origin label must be set to 'global'")],
         )
+    await call.require_access("DELETE", Target(rt.name, mesh, name, found.spec))
     changes: list[Change] = [Delete(found)]
     if rt.name == "Mesh":
         await _check_mesh_is_empty(call, name)

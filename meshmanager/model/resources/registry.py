@@ -311,11 +311,11 @@ TYPES: tuple[ResourceType, ...] = (
     ResourceType("MeshInsight", "mesh-insights", GLOBAL, OLD, Sync.NONE, None, read_only=True),
     ResourceType("ServiceInsight", "service-insights", MESH, OLD, G2Z, None, read_only=True),
     # Kong Mesh access control, kept on the global only.
-    ResourceType("AccessRole", "access-roles", GLOBAL, NEW, Sync.NONE, "accessrole"),
+    ResourceType("AccessRole", "access-roles", GLOBAL, OLD, Sync.NONE, "accessrole"),
     ResourceType(
-        "AccessRoleBinding", "access-role-bindings", GLOBAL, NEW, Sync.NONE, "accessrolebinding"
+        "AccessRoleBinding", "access-role-bindings", GLOBAL, OLD, Sync.NONE, "accessrolebinding"
     ),
-    ResourceType("AccessAudit", "accessaudits", GLOBAL, NEW, Sync.NONE, "accessaudit"),
+    ResourceType("AccessAudit", "accessaudits", GLOBAL, OLD, Sync.NONE, "accessaudit"),
 )
 
 KONG_MESH_TYPES = frozenset({"AccessRole", "AccessRoleBinding", "AccessAudit"})
