@@ -232,3 +232,37 @@ async def test_control_planes_are_isolated_whatever_the_url(api: Api) -> None:
     assert_kuma_error(await api.call("GET", f"{mine}/meshes", token2), 404)
     assert_kuma_error(await api.call("PUT", f"{mine}/meshes/evil", token2, json=_mesh("evil")), 404)
     assert org2["organization"]["name"] == "globex"
+
+
+async def test_a_new_mesh_gets_kumas_default_policies_and_signing_key(api: Api) -> None:
+    base = await kuma_base(api)
+    names = {
+        i["name"]
+        for path in ("meshtimeouts", "meshretries", "meshcircuitbreakers", "secrets")
+        for i in expect(await api.call("GET", f"{base}/meshes/default/{path}"), 200)["items"]
+    }
+    assert names == {
+        "mesh-timeout-all-default",
+        "mesh-gateways-timeout-all-default",
+        "mesh-retry-all-default",
+        "mesh-circuit-breaker-all-default",
+        "dataplane-token-signing-key-default-1",
+    }
+    bare = _mesh("bare", skipCreatingInitialPolicies=["*"])
+    expect(await api.call("PUT", f"{base}/meshes/bare", json=bare), 201)
+    assert expect(await api.call("GET", f"{base}/meshes/bare/meshtimeouts"), 200)["total"] == 0
+
+
+async def test_control_plane_features_decide_the_default_mesh(api: Api) -> None:
+    features = [
+        {"type": "MeshCreation", "meshCreation": {"enabled": True}},
+        {"type": "HostnameGeneratorCreation", "hostnameGeneratorCreation": {"enabled": True}},
+    ]
+    with_defaults = await create_cp(api, "with-defaults", features=features)
+    base = f"/v1/mesh/control-planes/{with_defaults['id']}/api"
+    expect(await api.call("GET", f"{base}/meshes/default"), 200)
+    assert expect(await api.call("GET", f"{base}/hostnamegenerators"), 200)["total"] > 0
+    plain = await create_cp(api, "plain")
+    base = f"/v1/mesh/control-planes/{plain['id']}/api"
+    assert expect(await api.call("GET", f"{base}/meshes"), 200)["total"] == 0
+    assert expect(await api.call("GET", f"{base}/hostnamegenerators"), 200)["total"] == 0

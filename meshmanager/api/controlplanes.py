@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 from uuid import UUID
@@ -25,11 +26,19 @@ from meshmanager.model.controlplane import (
     ControlPlaneFields,
     ControlPlanePatch,
     ControlPlaneReplace,
+    Feature,
+    MeshCreationFeature,
     complete_features,
 )
 from meshmanager.model.errors import InvalidParameter, ValidationFailed, invalid
 from meshmanager.model.identity import Action
 from meshmanager.model.paging import ControlPlaneQuery, LabelFilter, LabelOp, PageRequest
+from meshmanager.model.resources.defaults import (
+    created_with_mesh,
+    default_hostname_generators,
+    default_mesh,
+)
+from meshmanager.model.resources.stored import Resource
 from meshmanager.store import Store
 from meshmanager.store.rows import Versioned
 from meshmanager.tenancy.access_roles import default_access_resources
@@ -115,6 +124,25 @@ def _label_filter(
     return None
 
 
+def initial_resources(fields: ControlPlaneFields) -> list[Resource]:
+    """What a new control plane starts with: Kong Mesh's default RBAC, and the default
+    mesh and hostname generators when its features ask for them."""
+    initial = default_access_resources()
+    enabled = {feature.type for feature in fields.features if _enabled(feature)}
+    if "MeshCreation" in enabled:
+        mesh = default_mesh()
+        initial += [mesh, *created_with_mesh(mesh)]
+    if "HostnameGeneratorCreation" in enabled:
+        initial += default_hostname_generators()
+    return initial
+
+
+def _enabled(feature: Feature) -> bool:
+    if isinstance(feature, MeshCreationFeature):
+        return feature.mesh_creation.enabled
+    return feature.hostname_generator_creation.enabled
+
+
 async def _readable(
     store: Store, principal: Principal, cp_id: UUID, action: Action
 ) -> Versioned[ControlPlane]:
@@ -162,8 +190,9 @@ async def create_control_plane(
         features=complete_features(body.features),
     )
     owner = None if principal.org_admin else principal.subject
+    initial = await asyncio.to_thread(initial_resources, fields)
     created = await store.control_planes.create_owned(
-        principal.org_id, fields, admin=owner, initial=default_access_resources()
+        principal.org_id, fields, admin=owner, initial=initial
     )
     response.headers["Location"] = f"{router.prefix}/{created.item.id}"
     set_etag(response, created.version)

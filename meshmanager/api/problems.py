@@ -10,7 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import JSONResponse
+from starlette.requests import ClientDisconnect
+from starlette.responses import JSONResponse, Response
 
 from meshmanager.model.errors import (
     Conflict,
@@ -164,6 +165,11 @@ async def _on_http_error(request: Request, error: Exception) -> JSONResponse:
     return problem_response(error.status_code, detail, headers=dict(error.headers or {}))
 
 
+async def on_client_disconnect(request: Request, error: Exception) -> Response:
+    """The client went away mid-request: nobody is left to answer (nginx's 499)."""
+    return Response(status_code=499)
+
+
 async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
     log.exception("unhandled error")
     return problem_response(500, "an internal error occurred; it has been logged")
@@ -173,4 +179,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(ClientDisconnect, on_client_disconnect)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -41,6 +41,9 @@ class Store:
 
         self.dialect = dialect
         self.engine = dialect.create_engine()
+        # Bumped after every committed write that may change who may do what; caches of
+        # authenticated callers compare it to know they are stale.
+        self.identity_generation = 0
         self.control_planes = ControlPlaneRepository(self)
         self.identity = IdentityRepository(self)
         self.zones = ZoneRepository(self)
@@ -52,10 +55,18 @@ class Store:
             yield conn
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction committed on leaving the block, and durable once it has."""
-        async with self.dialect.write_guard(), self.engine.begin() as conn:
-            yield conn
+    async def write(self, affects_identity: bool = True) -> AsyncIterator[AsyncConnection]:
+        """A transaction committed on leaving the block, and durable once it has.
+
+        Writes that cannot change tokens, roles or control planes (Kuma resources, zone
+        state) pass `affects_identity=False` so as not to empty the caller caches.
+        """
+        try:
+            async with self.dialect.write_guard(), self.engine.begin() as conn:
+                yield conn
+        finally:
+            if affects_identity:
+                self.identity_generation += 1
 
     async def migrate(self, revision: str = "head") -> None:
         async with self.write() as conn:

@@ -47,7 +47,7 @@ class ControlPlaneRepository(EntityRepository[ControlPlane]):
                 )
                 scope = CpScope(org_id, row["id"])
                 for resource in initial:
-                    await Create(resource).apply(conn, scope)
+                    await Create(resource).apply(conn, scope, revision=0)
                 if admin is not None:
                     await conn.execute(
                         insert(role_assignments).values(
@@ -95,6 +95,7 @@ class ControlPlaneRepository(EntityRepository[ControlPlane]):
                     )
                 )
                 await delete_scoped(conn, control_planes, org_id, id_)
+        self.store.resources.cache.forget(id_)
 
     async def ids_in_org(self, org_id: UUID) -> set[UUID]:
         async with self.store.read() as conn:

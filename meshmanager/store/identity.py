@@ -305,12 +305,10 @@ class IdentityRepository:
             platform_operator=owner["platform_operator"],
         )
 
-    async def touch_token(self, token_id: UUID, last_used_at: datetime | None) -> None:
+    async def touch_token(self, token_id: UUID) -> None:
         now = utcnow()
-        if last_used_at is not None and now - last_used_at < LAST_USED_RESOLUTION:
-            return
         with store_operation("access_tokens.touch"):
-            async with self.store.write() as conn:
+            async with self.store.write(affects_identity=False) as conn:
                 await conn.execute(
                     update(access_tokens)
                     .where(access_tokens.c.id == token_id)

@@ -1,5 +1,6 @@
-"""Kuma resources of a control plane: every type in one table, keyed by
-(control plane, type, mesh, name), each row versioned."""
+"""Kuma resources of a control plane: every type in one table, keyed by (control plane,
+type, mesh, name), each row versioned and stamped with the revision that wrote it.
+Reads are served from `ResourceCache`."""
 
 from __future__ import annotations
 
@@ -7,21 +8,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import BigInteger, and_, delete, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from meshmanager.model.errors import Conflict, NotFound
 from meshmanager.model.resources.stored import CpScope, Resource
 from meshmanager.observability import store_operation
-from meshmanager.store.schema import resources
-from meshmanager.store.types import utcnow
+from meshmanager.store.resource_cache import CpResources, ResourceCache
+from meshmanager.store.schema import control_planes, resource_tombstones, resources
+from meshmanager.store.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from meshmanager.store.base import Store
 
 r = resources
+BULK_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -33,86 +35,107 @@ class ResourceQuery:
     offset: int = 0
     size: int | None = None
 
-
-def _scoped(scope: CpScope) -> ColumnElement[bool]:
-    return and_(r.c.org_id == scope.org_id, r.c.cp_id == scope.cp_id)
-
-
-def _key(scope: CpScope, type_: str, mesh: str, name: str) -> ColumnElement[bool]:
-    return and_(_scoped(scope), r.c.type == type_, r.c.mesh == mesh, r.c.name == name)
+    def matches(self, resource: Resource) -> bool:
+        if self.name_contains and self.name_contains not in resource.name:
+            return False
+        return all(resource.labels.get(key) == value for key, value in self.labels)
 
 
-def to_resource(row: RowMapping) -> Resource:
-    return Resource(
-        type=row["type"],
-        mesh=row["mesh"],
-        name=row["name"],
-        spec=row["spec"],
-        labels=row["labels"],
-        status=row["status"],
-        creation_time=row["created_at"],
-        modification_time=row["updated_at"],
-        version=row["version"],
+def _key(scope: CpScope, type_: str, mesh: str, name: str) -> Any:
+    return and_(
+        r.c.org_id == scope.org_id,
+        r.c.cp_id == scope.cp_id,
+        r.c.type == type_,
+        r.c.mesh == mesh,
+        r.c.name == name,
     )
-
-
-def _where(scope: CpScope, query: ResourceQuery) -> list[ColumnElement[bool]]:
-    where = [_scoped(scope), r.c.type == query.type]
-    if query.mesh is not None:
-        where.append(r.c.mesh == query.mesh)
-    if query.name_contains:
-        where.append(r.c.name.contains(query.name_contains, autoescape=True))
-    for key, value in query.labels:
-        label = r.c.labels[key].as_string()
-        where.append(and_(label.is_not(None), label == value))
-    return where
 
 
 class ResourceRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.cache = ResourceCache()
+
+    async def loaded(self, scope: CpScope) -> CpResources:
+        """The control plane's resources, loaded from the store on first use."""
+        cp = self.cache.slot(scope.cp_id)
+        if cp.revision == -1:
+            async with cp.lock:
+                if cp.revision == -1:
+                    with store_operation("resources.load"):
+                        async with self.store.read() as conn:
+                            await self.cache.catch_up(conn, scope, cp)
+        return cp
+
+    async def refresh(self, scope: CpScope) -> None:
+        """Catches up with writes made elsewhere (another replica)."""
+        cp = self.cache.control_planes.get(scope.cp_id)
+        if cp is None:
+            return
+        async with cp.lock, self.store.read() as conn:
+            await self.cache.catch_up(conn, scope, cp)
 
     async def get(self, scope: CpScope, type_: str, mesh: str, name: str) -> Resource | None:
-        with store_operation("resources.get"):
-            async with self.store.read() as conn:
-                row = (
-                    (await conn.execute(select(r).where(_key(scope, type_, mesh, name))))
-                    .mappings()
-                    .first()
-                )
-        return None if row is None else to_resource(row)
+        return (await self.loaded(scope)).get((type_, mesh, name))
 
     async def find(self, scope: CpScope, query: ResourceQuery) -> tuple[list[Resource], int]:
-        where = _where(scope, query)
-        stmt = select(r).where(*where).order_by(r.c.mesh, r.c.name).offset(query.offset)
-        if query.size is not None:
-            stmt = stmt.limit(query.size)
-        with store_operation("resources.list"):
-            async with self.store.read() as conn:
-                total = (await conn.execute(select(func.count()).where(*where))).scalar_one()
-                rows = (await conn.execute(stmt)).mappings()
-                items = [to_resource(row) for row in rows]
-        return items, int(total)
+        cp = await self.loaded(scope)
+        if not query.name_contains and not query.labels:
+            return cp.page_of_type(query.type, query.mesh, query.offset, query.size)
+        matching = [res for res in cp.of_type(query.type, query.mesh) if query.matches(res)]
+        end = None if query.size is None else query.offset + query.size
+        return matching[query.offset : end], len(matching)
 
     async def count_by_type(
         self, scope: CpScope, mesh: str | None = None
     ) -> dict[tuple[str, str], int]:
         """(type, mesh) -> number of resources."""
-        where = [_scoped(scope)] + ([r.c.mesh == mesh] if mesh is not None else [])
-        stmt = select(r.c.type, r.c.mesh, func.count()).where(*where).group_by(r.c.type, r.c.mesh)
-        async with self.store.read() as conn:
-            rows = await conn.execute(stmt)
-        return {(row[0], row[1]): int(row[2]) for row in rows}
+        counts: dict[tuple[str, str], int] = {}
+        for type_, res_mesh, _ in (await self.loaded(scope)).entries:
+            if mesh is None or res_mesh == mesh:
+                counts[(type_, res_mesh)] = counts.get((type_, res_mesh), 0) + 1
+        return counts
+
+    async def bulk_create(self, scope: CpScope, items: Sequence[Resource]) -> None:
+        """Inserts many new resources in one transaction, in one statement per batch."""
+        with store_operation("resources.bulk_create"):
+            async with self.store.write(affects_identity=False) as conn:
+                revision = await _next_revision(conn, scope)
+                rows = [_new_row(scope, item, revision) for item in items]
+                for start in range(0, len(rows), BULK_BATCH):
+                    await conn.execute(insert(r), rows[start : start + BULK_BATCH])
+        await self._after_write(scope)
 
     async def write(self, scope: CpScope, changes: Sequence[Change]) -> list[Resource]:
         """Applies creates, updates and deletes in one transaction."""
         with store_operation("resources.write"):
-            async with self.store.write() as conn:
-                return [await change.apply(conn, scope) for change in changes]
+            async with self.store.write(affects_identity=False) as conn:
+                revision = await _next_revision(conn, scope)
+                done = [await change.apply(conn, scope, revision) for change in changes]
+        await self._after_write(scope)
+        return done
+
+    async def _after_write(self, scope: CpScope) -> None:
+        if scope.cp_id in self.cache.control_planes:
+            await self.refresh(scope)
+
+
+async def _next_revision(conn: AsyncConnection, scope: CpScope) -> int:
+    """Bumps the control plane's revision; the row lock orders concurrent writers."""
+    result = await conn.execute(
+        update(control_planes)
+        .where(control_planes.c.org_id == scope.org_id, control_planes.c.id == scope.cp_id)
+        .values(resource_revision=control_planes.c.resource_revision + 1)
+        .returning(control_planes.c.resource_revision)
+    )
+    revision = result.scalar_one_or_none()
+    if revision is None:
+        raise NotFound(f"control plane {scope.cp_id} not found")
+    return int(revision)
 
 
 class Change:
-    async def apply(self, conn: AsyncConnection, scope: CpScope) -> Resource:
+    async def apply(self, conn: AsyncConnection, scope: CpScope, revision: int) -> Resource:
         raise NotImplementedError
 
 
@@ -120,20 +143,15 @@ class Change:
 class Create(Change):
     resource: Resource
 
-    async def apply(self, conn: AsyncConnection, scope: CpScope) -> Resource:
-        now = utcnow()
-        row = _row(self.resource) | {
-            "org_id": scope.org_id,
-            "cp_id": scope.cp_id,
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-        }
+    async def apply(self, conn: AsyncConnection, scope: CpScope, revision: int) -> Resource:
+        row = _new_row(scope, self.resource, revision)
         try:
             await conn.execute(insert(r).values(row))
         except IntegrityError as error:
             raise Conflict(f"{self.resource.type} {self.resource.name!r} already exists") from error
-        return self.resource.with_changes(creation_time=now, modification_time=now, version=1)
+        return self.resource.with_changes(
+            creation_time=row["created_at"], modification_time=row["updated_at"], version=1
+        )
 
 
 @dataclass(frozen=True)
@@ -142,13 +160,14 @@ class Update(Change):
 
     resource: Resource
 
-    async def apply(self, conn: AsyncConnection, scope: CpScope) -> Resource:
+    async def apply(self, conn: AsyncConnection, scope: CpScope, revision: int) -> Resource:
         res = self.resource
         now = utcnow()
         result = await conn.execute(
             update(r)
             .where(_key(scope, *res.key), r.c.version == res.version)
             .values(_row(res) | {"updated_at": now, "version": res.version + 1})
+            .values(revision=revision)
             .returning(r.c.created_at)
         )
         created = result.scalar_one_or_none()
@@ -165,10 +184,20 @@ class Update(Change):
 class Delete(Change):
     resource: Resource
 
-    async def apply(self, conn: AsyncConnection, scope: CpScope) -> Resource:
+    async def apply(self, conn: AsyncConnection, scope: CpScope, revision: int) -> Resource:
         result = await conn.execute(delete(r).where(_key(scope, *self.resource.key)))
         if result.rowcount == 0:
             raise NotFound(f"{self.resource.type} {self.resource.name!r} not found")
+        await conn.execute(
+            insert(resource_tombstones).values(
+                cp_id=scope.cp_id,
+                type=self.resource.type,
+                mesh=self.resource.mesh,
+                name=self.resource.name,
+                revision=revision,
+                deleted_at=utcnow(),
+            )
+        )
         return self.resource
 
 
@@ -178,10 +207,28 @@ class DeleteMeshContents(Change):
 
     resource: Resource  # the Mesh
 
-    async def apply(self, conn: AsyncConnection, scope: CpScope) -> Resource:
-        await conn.execute(
-            delete(r).where(_scoped(scope), r.c.mesh == self.resource.name, r.c.type != "Mesh")
+    async def apply(self, conn: AsyncConnection, scope: CpScope, revision: int) -> Resource:
+        owned = and_(
+            r.c.org_id == scope.org_id,
+            r.c.cp_id == scope.cp_id,
+            r.c.mesh == self.resource.name,
+            r.c.type != "Mesh",
         )
+        t = resource_tombstones
+        await conn.execute(
+            insert(t).from_select(
+                [t.c.cp_id, t.c.type, t.c.mesh, t.c.name, t.c.revision, t.c.deleted_at],
+                select(
+                    r.c.cp_id,
+                    r.c.type,
+                    r.c.mesh,
+                    r.c.name,
+                    literal(revision, BigInteger),
+                    literal(utcnow(), UTCDateTime()),
+                ).where(owned),
+            )
+        )
+        await conn.execute(delete(r).where(owned))
         return self.resource
 
 
@@ -192,5 +239,17 @@ def _row(resource: Resource) -> dict[str, Any]:
         "name": resource.name,
         "labels": resource.labels,
         "spec": resource.spec,
-        "status": resource.status,
+        "status": resource.status,  # decoded: the JSON column type encodes it again
+    }
+
+
+def _new_row(scope: CpScope, resource: Resource, revision: int) -> dict[str, Any]:
+    now = utcnow()
+    return _row(resource) | {
+        "org_id": scope.org_id,
+        "cp_id": scope.cp_id,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+        "revision": revision,
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -147,6 +148,8 @@ control_planes = Table(
     Column("description", String(250), nullable=False, default=""),
     Column("labels", JSON, nullable=False),
     Column("features", JSON, nullable=False),
+    # Bumped by every write of the control plane's Kuma resources (see resources.revision).
+    Column("resource_revision", BigInteger, nullable=False, server_default="0"),
     *_timestamps(),
     UniqueConstraint("org_id", "name"),
 )
@@ -182,5 +185,21 @@ resources = Table(
     Column("labels", JSON, nullable=False),
     Column("spec", JSON, nullable=False),
     Column("status", JSON, nullable=True),
+    # The control plane's resource_revision that last wrote this row: readers catch up
+    # with `revision > last seen` (and the tombstones) instead of reloading everything.
+    Column("revision", BigInteger, nullable=False, server_default="0"),
     *_timestamps(),
+    Index(None, "cp_id", "revision"),
+)
+
+resource_tombstones = Table(
+    "resource_tombstones",
+    metadata,
+    Column("cp_id", Uuid, ForeignKey("control_planes.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("mesh", String(253), nullable=False),
+    Column("name", String(253), nullable=False),
+    Column("revision", BigInteger, nullable=False),
+    Column("deleted_at", UTCDateTime(), nullable=False),
+    Index(None, "cp_id", "revision"),
 )

@@ -47,7 +47,7 @@ class ZoneRepository:
 
     async def create(self, org_id: UUID, cp_id: UUID, name: str) -> UUID:
         with store_operation("zones.create"):
-            async with self.store.write() as conn:
+            async with self.store.write(affects_identity=False) as conn:
                 row = await insert_versioned(
                     conn, zones, {"org_id": org_id, "cp_id": cp_id, "name": name}
                 )
@@ -67,7 +67,7 @@ class ZoneRepository:
 
     async def _set_state(self, org_id: UUID, cp_id: UUID, name: str, **values: datetime) -> None:
         with store_operation("zones.set_state"):
-            async with self.store.write() as conn:
+            async with self.store.write(affects_identity=False) as conn:
                 await conn.execute(
                     update(zones)
                     .where(zones.c.org_id == org_id, zones.c.cp_id == cp_id, zones.c.name == name)

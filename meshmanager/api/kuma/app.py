@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from meshmanager.api.kuma import insights, inspect, meta, resources
+from meshmanager.api.kuma import insights, inspect, meta, resources, tokens
 from meshmanager.api.kuma.context import CP_ID_KEY
 from meshmanager.api.kuma.errors import KumaError
+from meshmanager.api.problems import on_client_disconnect
 from meshmanager.model.errors import Conflict, DomainError, NotFound
 from meshmanager.store import Store
 
@@ -28,6 +29,7 @@ def _routes() -> list[Route]:
         # Literal segments (_overview, _resources, ...) before the generic {ws}/{name}.
         *insights.routes(),
         *inspect.routes(),
+        *tokens.routes(),
         Route("/meshes/{mesh}/{ws}", resources.list_resources),
         Route("/meshes/{mesh}/{ws}/{name}", _item, methods=ITEM_METHODS),
         Route("/{ws}", resources.list_resources),
@@ -61,7 +63,11 @@ async def _on_domain_error(request: Request, error: Exception) -> Response:
 def create_kuma_app(store: Store) -> Starlette:
     app = Starlette(
         routes=_routes(),
-        exception_handlers={KumaError: _on_kuma_error, DomainError: _on_domain_error},
+        exception_handlers={
+            KumaError: _on_kuma_error,
+            DomainError: _on_domain_error,
+            ClientDisconnect: on_client_disconnect,
+        },
     )
     app.router.redirect_slashes = False
     app.state.store = store

@@ -1,5 +1,9 @@
 """Kuma resources in their REST JSON form: meta fields, then a flat (old-style) or
-`spec`/`status` (new-style) body."""
+`spec`/`status` (new-style) body.
+
+Responses are assembled as bytes: the meta fields are encoded and the stored spec
+bytes are spliced in unchanged, which is what makes large lists cheap.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ META_KEYS = frozenset(
     {"type", "mesh", "name", "creationTime", "modificationTime", "labels", "kri", "snis"}
 )
 ZERO_TIME = "0001-01-01T00:00:00Z"
+EMPTY_OBJECT = b"{}"
 
 
 def format_time(moment: datetime | None) -> str:
@@ -46,7 +51,7 @@ def kri(rt: ResourceType, resource: Resource) -> str | None:
     )
 
 
-def to_json(rt: ResourceType, resource: Resource) -> dict[str, Any]:
+def meta(rt: ResourceType, resource: Resource) -> dict[str, Any]:
     body: dict[str, Any] = {"type": rt.name}
     if rt.is_mesh_scoped:
         body["mesh"] = resource.mesh
@@ -58,13 +63,36 @@ def to_json(rt: ResourceType, resource: Resource) -> dict[str, Any]:
     identifier = kri(rt, resource)
     if identifier:
         body["kri"] = identifier
-    if rt.style == Style.OLD:
-        body.update(resource.spec or {})
-        return body
-    body["spec"] = resource.spec if resource.spec is not None else {}
-    if rt.has_status:
-        body["status"] = resource.status if resource.status is not None else {}
     return body
+
+
+def render(rt: ResourceType, resource: Resource) -> bytes:
+    """The resource's REST JSON, as bytes."""
+    head = orjson.dumps(meta(rt, resource))[:-1]  # without its closing brace
+    if rt.style == Style.OLD:
+        spec = resource.spec_json
+        return head + b"}" if spec == EMPTY_OBJECT else head + b"," + spec[1:]
+    body = head + b',"spec":' + resource.spec_json
+    if rt.has_status:
+        body += b',"status":' + (resource.status_json or EMPTY_OBJECT)
+    return body + b"}"
+
+
+def to_json(rt: ResourceType, resource: Resource) -> dict[str, Any]:
+    decoded: dict[str, Any] = orjson.loads(render(rt, resource))
+    return decoded
+
+
+def render_list(items: list[bytes], total: int, next_url: str | None) -> bytes:
+    return (
+        b'{"total":'
+        + str(total).encode()
+        + b',"items":['
+        + b",".join(items)
+        + b'],"next":'
+        + orjson.dumps(next_url)
+        + b"}"
+    )
 
 
 def dumps(value: Any) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from uuid import UUID
+from weakref import WeakKeyDictionary
 
 from starlette.requests import Request
 
@@ -71,10 +72,30 @@ async def kuma_call(request: Request, action: Action) -> KumaCall:
         raise KumaError(
             401, "Invalid authentication data", error.detail, headers={"WWW-Authenticate": "Bearer"}
         ) from error
-    try:
-        found = await store.control_planes.get(principal.org_id, cp_id)
-    except NotFound:
-        raise KumaError(404, "Not Found", f"control plane {cp_id} not found") from None
-    call = KumaCall(store, principal, found.item, CpScope(principal.org_id, cp_id))
+    control_plane = await _control_plane(store, principal.org_id, cp_id)
+    call = KumaCall(store, principal, control_plane, CpScope(principal.org_id, cp_id))
     call.require(action)
     return call
+
+
+# Control planes by (org, id), valid while the store's identity generation is unchanged
+# (every control plane write changes it).
+_CONTROL_PLANES: WeakKeyDictionary[Store, dict[tuple[UUID, UUID], tuple[int, ControlPlane]]] = (
+    WeakKeyDictionary()
+)
+
+
+async def _control_plane(store: Store, org_id: UUID, cp_id: UUID) -> ControlPlane:
+    known = _CONTROL_PLANES.setdefault(store, {})
+    cached = known.get((org_id, cp_id))
+    if cached is not None and cached[0] == store.identity_generation:
+        return cached[1]
+    generation = store.identity_generation
+    try:
+        found = await store.control_planes.get(org_id, cp_id)
+    except NotFound:
+        raise KumaError(404, "Not Found", f"control plane {cp_id} not found") from None
+    if len(known) > 10_000:
+        known.clear()
+    known[(org_id, cp_id)] = (generation, found.item)
+    return found.item

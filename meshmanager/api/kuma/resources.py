@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -10,14 +11,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from meshmanager.api.kuma import listing
-from meshmanager.api.kuma.codec import dumps, split_body, to_json
+from meshmanager.api.kuma.codec import dumps, render, render_list, split_body
 from meshmanager.api.kuma.context import KumaCall, kuma_call
 from meshmanager.api.kuma.errors import KumaError, invalid, method_not_allowed, not_found
 from meshmanager.model.identity import Action
 from meshmanager.model.resources import labels as kuma_labels
+from meshmanager.model.resources.defaults import created_with_mesh
 from meshmanager.model.resources.registry import ResourceType, Style, by_path
 from meshmanager.model.resources.stored import Resource
 from meshmanager.model.resources.validation import Context, Path, Violation, validate_spec
+from meshmanager.model.resources.validation.mesh_core.meta import validate_meta
 from meshmanager.store.resources import (
     Change,
     Create,
@@ -88,13 +91,10 @@ async def list_resources(request: Request) -> Response:
     else:
         query = ResourceQuery(**{**query.__dict__, "offset": page.offset, "size": page.size})
         items, total = await call.store.resources.find(call.scope, query)
-    return json_response(
-        {
-            "total": total,
-            "items": [to_json(rt, item) for item in items],
-            "next": listing.next_url(request, page, total),
-        }
+    body = render_list(
+        [render(rt, item) for item in items], total, listing.next_url(request, page, total)
     )
+    return Response(body, media_type="application/json")
 
 
 def _matches(
@@ -113,7 +113,7 @@ async def get_resource(request: Request) -> Response:
     found = await call.store.resources.get(call.scope, rt.name, mesh, name)
     if found is None:
         raise not_found("Could not retrieve a resource")
-    return json_response(to_json(rt, found))
+    return Response(render(rt, found), media_type="application/json")
 
 
 async def put_resource(request: Request) -> Response:
@@ -137,7 +137,12 @@ async def put_resource(request: Request) -> Response:
     if existing is None:
         created = Resource(rt.name, mesh, name, spec if spec is not None else {}, labels)
         warnings = _check_new(rt, created)
-        await call.store.resources.write(call.scope, [Create(created)])
+        companions = (
+            await asyncio.to_thread(created_with_mesh, created) if rt.name == "Mesh" else []
+        )
+        await call.store.resources.write(
+            call.scope, [Create(item) for item in (created, *companions)]
+        )
         return json_response({"warnings": warnings} if warnings else {}, 201)
     changed = kuma_labels.immutable_label_changes(existing.labels, labels)
     if changed:
@@ -236,6 +241,7 @@ def _check_meta(
     if rt.is_mesh_scoped and body.get("mesh", "default" if rt.style == Style.NEW else "") != mesh:
         violations.append(Violation("mesh", "mesh from the URL has to be the same as in body"))
     violations.extend(kuma_labels.validate_labels(labels))
+    violations.extend(validate_meta(name, mesh, rt.is_mesh_scoped))
     if violations:
         raise invalid(PROCESS_TITLE, violations)
 

@@ -9,6 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from meshmanager.store.dialects import JSON_CODEC
+
 MIGRATION_LOCK_KEY = 0x6D6D5F6D6967  # "mm_mig"
 
 
@@ -19,7 +21,9 @@ class PostgresDialect:
         self.url = make_url(url).set(drivername="postgresql+asyncpg")
 
     def create_engine(self) -> AsyncEngine:
-        return create_async_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return create_async_engine(
+            self.url, pool_size=10, max_overflow=10, pool_pre_ping=True, **JSON_CODEC
+        )
 
     @asynccontextmanager
     async def write_guard(self) -> AsyncIterator[None]:

@@ -12,6 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from meshmanager.store.dialects import JSON_CODEC
+
 
 class SqliteDialect:
     name = "sqlite"
@@ -28,7 +30,9 @@ class SqliteDialect:
 
     def create_engine(self) -> AsyncEngine:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(self.url, pool_size=8, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            self.url, pool_size=8, connect_args={"timeout": 30}, **JSON_CODEC
+        )
         event.listen(engine.sync_engine, "connect", _set_pragmas)
         return engine
 

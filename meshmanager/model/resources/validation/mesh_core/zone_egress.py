@@ -1,0 +1,45 @@
+"""ZoneEgress: the proxy that carries a zone's traffic to other zones and out of the
+mesh."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
+from meshmanager.model.resources.validation.mesh_core.checks import (
+    validate_address,
+    validate_port,
+    validate_zone_proxy_admin_port,
+)
+from meshmanager.model.resources.validation.mesh_core.proto import (
+    as_dict,
+    as_int,
+    as_str,
+    message,
+    uint32,
+)
+from meshmanager.model.resources.validation.schema import Str, check
+
+ZONE_EGRESS = message(
+    {
+        "zone": Str(),
+        "networking": message(
+            {"address": Str(), "port": uint32(), "admin": message({"port": uint32()})}
+        ),
+    }
+)
+
+
+@validator("ZoneEgress")
+def validate_zone_egress(spec: Any, ctx: Context) -> Violations:
+    violations = check(ZONE_EGRESS, spec, Path())
+    if violations:
+        return violations
+    spec, out = as_dict(spec), Violations()
+    networking, path = as_dict(spec.get("networking")), Path("networking")
+    address, port = as_str(networking.get("address")), as_int(networking.get("port"))
+    validate_zone_proxy_admin_port(path, networking.get("admin"), [(address, port)], out)
+    if address:
+        validate_address(path.field("address"), address, out)
+    validate_port(path.field("port"), port, out)
+    return out
