@@ -21,6 +21,7 @@ META_KEYS = frozenset(
 )
 ZERO_TIME = "0001-01-01T00:00:00Z"
 EMPTY_OBJECT = b"{}"
+REST_MEMO = "kuma-rest"
 
 
 def format_time(moment: datetime | None) -> str:
@@ -56,8 +57,10 @@ def meta(rt: ResourceType, resource: Resource) -> dict[str, Any]:
     if rt.is_mesh_scoped:
         body["mesh"] = resource.mesh
     body["name"] = resource.name
-    body["creationTime"] = format_time(resource.creation_time)
-    body["modificationTime"] = format_time(resource.modification_time)
+    # orjson writes datetimes as RFC 3339 itself (with OPT_UTC_Z), far faster than
+    # strftime; Go reads its six-digit fractions like any other.
+    body["creationTime"] = resource.creation_time or ZERO_TIME
+    body["modificationTime"] = resource.modification_time or ZERO_TIME
     if resource.labels:
         body["labels"] = resource.labels
     identifier = kri(rt, resource)
@@ -67,8 +70,15 @@ def meta(rt: ResourceType, resource: Resource) -> dict[str, Any]:
 
 
 def render(rt: ResourceType, resource: Resource) -> bytes:
-    """The resource's REST JSON, as bytes."""
-    head = orjson.dumps(meta(rt, resource))[:-1]  # without its closing brace
+    """The resource's REST JSON, as bytes (computed once per stored version)."""
+    rendered = resource.memo.get(REST_MEMO)
+    if rendered is None:
+        rendered = resource.memo[REST_MEMO] = _render(rt, resource)
+    return rendered
+
+
+def _render(rt: ResourceType, resource: Resource) -> bytes:
+    head = orjson.dumps(meta(rt, resource), option=orjson.OPT_UTC_Z)[:-1]  # no closing brace
     if rt.style == Style.OLD:
         spec = resource.spec_json
         return head + b"}" if spec == EMPTY_OBJECT else head + b"," + spec[1:]

@@ -38,7 +38,10 @@ _FIELDS = (
 
 
 class Resource:
-    __slots__ = _FIELDS
+    """Immutable; `memo` holds renderings of it that upper layers computed once, which
+    stay right because any change makes a new Resource."""
+
+    __slots__ = (*_FIELDS, "memo")
 
     type: str
     mesh: str  # "" for global-scoped types
@@ -49,6 +52,7 @@ class Resource:
     creation_time: datetime | None
     modification_time: datetime | None
     version: int
+    memo: dict[str, bytes]
 
     def __init__(
         self,
@@ -79,6 +83,7 @@ class Resource:
         setter(self, "creation_time", creation_time)
         setter(self, "modification_time", modification_time)
         setter(self, "version", version)
+        setter(self, "memo", {})
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Resource is immutable: use with_changes()")
