@@ -12,10 +12,12 @@ from sqlalchemy import insert, select
 
 from meshmanager.model.controlplane import ControlPlaneFields, default_features
 from meshmanager.model.errors import Conflict, NotFound
+from meshmanager.model.resources.stored import CpScope, Resource
 from meshmanager.store import Store
 from meshmanager.store.base import Store as StoreClass
 from meshmanager.store.base import head_revision
 from meshmanager.store.dialects import dialect_for
+from meshmanager.store.resources import Create, ResourceQuery
 from meshmanager.store.schema import control_planes, metadata, organizations, zones
 from meshmanager.store.types import utcnow
 from meshmanager.tenancy.bootstrap import bootstrap
@@ -140,3 +142,23 @@ async def test_zone_online_state_blocks_deletion(store: Store) -> None:
     await store.control_planes.delete(org_id, cp_id)
     with pytest.raises(NotFound):
         await store.control_planes.get(org_id, cp_id)
+
+
+async def test_concurrent_resource_writes_share_a_commit_but_fail_alone(store: Store) -> None:
+    org_id = await _org(store)
+    cp_id = (await store.control_planes.create_owned(org_id, _fields("batched"))).item.id
+    scope = CpScope(org_id, cp_id)
+    await store.resources.write(scope, [Create(Resource("Mesh", "", "taken"))])
+    writes = [
+        store.resources.write(scope, [Create(Resource("Mesh", "", f"m{i}"))]) for i in range(20)
+    ]
+    duplicate = store.resources.write(scope, [Create(Resource("Mesh", "", "taken"))])
+    results = await asyncio.gather(*writes, duplicate, return_exceptions=True)
+    assert [type(r) for r in results[:-1]] == [list] * 20
+    assert isinstance(results[-1], Conflict)
+    meshes, total = await store.resources.find(scope, ResourceQuery("Mesh"))
+    assert total == 21 and {m.name for m in meshes} == {"taken", *(f"m{i}" for i in range(20))}
+    reopened = StoreClass(store.dialect)
+    fresh, _ = await reopened.resources.find(scope, ResourceQuery("Mesh"))
+    assert {m.name for m in fresh} == {m.name for m in meshes}, "what the cache shows is stored"
+    await reopened.close()

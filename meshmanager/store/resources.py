@@ -4,9 +4,11 @@ Reads are served from `ResourceCache`."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from sqlalchemy import BigInteger, and_, delete, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +26,14 @@ if TYPE_CHECKING:
 
 r = resources
 BULK_BATCH = 1000
+WRITE_BATCH = 200
+
+
+@dataclass(frozen=True)
+class _WriteRequest:
+    scope: CpScope
+    changes: Sequence[Change]
+    done: asyncio.Future[list[Resource]]
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,8 @@ class ResourceRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.cache = ResourceCache()
+        self._pending: list[_WriteRequest] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def loaded(self, scope: CpScope) -> CpResources:
         """The control plane's resources, loaded from the store on first use."""
@@ -107,13 +119,52 @@ class ResourceRepository:
         await self._after_write(scope)
 
     async def write(self, scope: CpScope, changes: Sequence[Change]) -> list[Resource]:
-        """Applies creates, updates and deletes in one transaction."""
+        """Applies creates, updates and deletes atomically, and returns once they are
+        durable. Concurrent calls share one transaction (and one fsync), each in a
+        savepoint of its own, so that one caller's conflict fails only that caller."""
+        request = _WriteRequest(scope, changes, asyncio.get_running_loop().create_future())
+        self._pending.append(request)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await request.done
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:WRITE_BATCH], self._pending[WRITE_BATCH:]
+            try:
+                results = await self._commit(batch)
+            except Exception as error:  # the transaction itself failed: all of it did
+                results = [error] * len(batch)
+            for scope in {request.scope for request in batch}:
+                await self._after_write(scope)
+            for request, result in zip(batch, results, strict=True):
+                if request.done.done():
+                    continue  # the caller went away; its write stands
+                if isinstance(result, BaseException):
+                    request.done.set_exception(result)
+                else:
+                    request.done.set_result(result)
+
+    async def _commit(self, batch: list[_WriteRequest]) -> list[list[Resource] | Exception]:
+        results: list[list[Resource] | Exception] = []
         with store_operation("resources.write"):
             async with self.store.write(affects_identity=False) as conn:
-                revision = await _next_revision(conn, scope)
-                done = [await change.apply(conn, scope, revision) for change in changes]
-        await self._after_write(scope)
-        return done
+                revisions: dict[UUID, int] = {}
+                for request in batch:
+                    scope = request.scope
+                    if scope.cp_id not in revisions:
+                        revisions[scope.cp_id] = await _next_revision(conn, scope)
+                    savepoint = await conn.begin_nested()
+                    try:
+                        revision = revisions[scope.cp_id]
+                        applied = [await c.apply(conn, scope, revision) for c in request.changes]
+                    except Exception as error:
+                        await savepoint.rollback()
+                        results.append(error)
+                    else:
+                        await savepoint.commit()
+                        results.append(applied)
+        return results
 
     async def _after_write(self, scope: CpScope) -> None:
         if scope.cp_id in self.cache.control_planes:

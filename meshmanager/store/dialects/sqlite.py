@@ -34,6 +34,7 @@ class SqliteDialect:
             self.url, pool_size=8, connect_args={"timeout": 30}, **JSON_CODEC
         )
         event.listen(engine.sync_engine, "connect", _set_pragmas)
+        event.listen(engine.sync_engine, "begin", _begin)
         return engine
 
     @asynccontextmanager
@@ -48,7 +49,14 @@ class SqliteDialect:
         return f"sqlite:///{self.path}"
 
 
+def _begin(conn: Any) -> None:
+    # The driver's own transaction handling is off (isolation_level=None below), so that
+    # transactions start where SQLAlchemy says and savepoints work.
+    conn.exec_driver_sql("BEGIN")
+
+
 def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     for pragma in (
         "journal_mode=WAL",
