@@ -8,10 +8,13 @@ the global also syncs down to zones) is served as it is, as Kuma serves it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
+from weakref import WeakKeyDictionary
 
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
@@ -39,6 +42,7 @@ from meshmanager.model.resources.insights import (
 )
 from meshmanager.model.resources.registry import ResourceType, by_name
 from meshmanager.model.resources.stored import Resource
+from meshmanager.store import Store
 from meshmanager.store.resources import ResourceQuery
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -94,6 +98,52 @@ def _modified(inputs: MeshInputs) -> datetime | None:
     return _latest(r.modification_time for r in resources if r is not None)
 
 
+@dataclass(frozen=True)
+class MeshSummary:
+    """What is computed from one mesh's dataplanes, kept while nothing changed."""
+
+    insight_json: dict[str, Any]
+    insight_spec: dict[str, Any]
+    service_insight: Resource
+
+
+@dataclass(frozen=True)
+class _Summarized:
+    revision: int
+    at: float
+    mesh_created: datetime | None  # a mesh deleted and made again is another mesh
+    summary: MeshSummary
+
+
+# Summaries by (control plane, mesh), with the resource revision and the time they were
+# computed at. Computing one reads every dataplane of the mesh, so a summary is reused
+# while the revision is unchanged, and for SUMMARY_MAX_AGE seconds after it changed
+# (Kuma's global likewise recomputes its insights periodically, not on every change).
+SUMMARY_MAX_AGE = 2.0
+_SUMMARIES: WeakKeyDictionary[Store, dict[tuple[UUID, str], _Summarized]] = WeakKeyDictionary()
+
+
+async def _summaries(call: KumaCall, meshes: Sequence[Resource]) -> list[MeshSummary]:
+    revision = (await call.store.resources.loaded(call.scope)).revision
+    known = _SUMMARIES.setdefault(call.store, {})
+    now = time.monotonic()
+
+    def usable(mesh: Resource) -> bool:
+        entry = known.get((call.scope.cp_id, mesh.name))
+        if entry is None or entry.mesh_created != mesh.creation_time:
+            return False
+        return entry.revision == revision or now - entry.at < SUMMARY_MAX_AGE
+
+    stale = [mesh for mesh in meshes if not usable(mesh)]
+    for inputs in await _mesh_inputs(call, stale):
+        summary = MeshSummary(
+            _mesh_insight_json(inputs), mesh_insight_spec(inputs), _computed_service_insight(inputs)
+        )
+        key = (call.scope.cp_id, inputs.mesh.name)
+        known[key] = _Summarized(revision, now, inputs.mesh.creation_time, summary)
+    return [known[(call.scope.cp_id, mesh.name)].summary for mesh in meshes]
+
+
 def _mesh_insight_json(inputs: MeshInputs) -> dict[str, Any]:
     return {
         "type": "MeshInsight",
@@ -115,7 +165,7 @@ async def list_mesh_insights(request: Request) -> Response:
             "Mesh", name_contains=params.get("name") or None, offset=page.offset, size=page.size
         )
         meshes, total = await call.store.resources.find(call.scope, query)
-    items = [_mesh_insight_json(inputs) for inputs in await _mesh_inputs(call, meshes)]
+    items = [summary.insight_json for summary in await _summaries(call, meshes)]
     return json_response(
         {"total": total, "items": items, "next": listing.next_url(request, page, total)}
     )
@@ -126,8 +176,8 @@ async def get_mesh_insight(request: Request) -> Response:
     mesh = await call.store.resources.get(call.scope, "Mesh", "", request.path_params["name"])
     if mesh is None:
         raise not_found(RETRIEVE_TITLE)
-    (inputs,) = await _mesh_inputs(call, [mesh])
-    return json_response(_mesh_insight_json(inputs))
+    (summary,) = await _summaries(call, [mesh])
+    return json_response(summary.insight_json)
 
 
 # Service insights: one stored-or-computed ServiceInsight per mesh, shown per service.
@@ -144,16 +194,11 @@ def _computed_service_insight(inputs: MeshInputs) -> Resource:
     )
 
 
-async def _service_insights(
-    call: KumaCall, mesh: str | None, inputs: Sequence[MeshInputs] | None = None
-) -> list[Resource]:
+async def _service_insights(call: KumaCall, mesh: str | None) -> list[Resource]:
     stored = await _all(call, "ServiceInsight", mesh)
     covered = {insight.mesh for insight in stored}
-    if inputs is None:
-        meshes = [m for m in await _meshes(call, mesh) if m.name not in covered]
-        inputs = await _mesh_inputs(call, meshes)
-    computed = [_computed_service_insight(i) for i in inputs if i.mesh.name not in covered]
-    return stored + computed
+    meshes = [m for m in await _meshes(call, mesh) if m.name not in covered]
+    return stored + [summary.service_insight for summary in await _summaries(call, meshes)]
 
 
 async def _meshes(call: KumaCall, name: str | None) -> list[Resource]:
@@ -234,16 +279,16 @@ async def get_service_insight(request: Request) -> Response:
 
 async def global_insight_endpoint(request: Request) -> Response:
     call = await kuma_call(request, Action.READ)
-    inputs = await _mesh_inputs(call, await _all(call, "Mesh"))
+    summaries = await _summaries(call, await _all(call, "Mesh"))
     services = [
         service
-        for insight in await _service_insights(call, None, inputs)
+        for insight in await _service_insights(call, None)
         for service in _services_of(insight).values()
     ]
     counts = await call.store.resources.count_by_type(call.scope, "")
     summary = global_insight(
         GlobalInputs(
-            mesh_insights=[mesh_insight_spec(i) for i in inputs],
+            mesh_insights=[summary.insight_spec for summary in summaries],
             services=services,
             zone_insights=[z.spec for z in await _all(call, "ZoneInsight")],
             zone_ingress_insights=[z.spec for z in await _all(call, "ZoneIngressInsight")],

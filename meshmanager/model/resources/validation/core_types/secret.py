@@ -1,0 +1,18 @@
+"""Secret (Kuma v2.14.3 api/system/v1alpha1/secret.proto): a mesh-scoped value, `data`
+holding base64 bytes. Kuma checks nothing beyond decoding it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
+from meshmanager.model.resources.validation.core_types._common import Base64Bytes
+from meshmanager.model.resources.validation.schema import Obj, check
+
+# Old-style type: the body is flat, so paths start at the field (`data`).
+SECRET_BODY = Obj({"data": Base64Bytes()}, required=["data"])
+
+
+@validator("Secret")
+def validate_secret(spec: Any, ctx: Context) -> Violations:
+    return check(SECRET_BODY, spec, Path())
