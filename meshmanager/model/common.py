@@ -48,9 +48,10 @@ Labels = Annotated[
 
 
 class StrictModel(BaseModel):
-    """Request bodies: unknown fields are an error, not silently dropped."""
+    """Request bodies: unknown fields are an error, not silently dropped. Booleans are
+    `StrictBool`: "yes" or 0 is not a boolean."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid")
 
 
 class Timestamps(BaseModel):

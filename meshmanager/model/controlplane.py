@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from meshmanager.model.common import Labels, StrictModel, Timestamps
 
@@ -17,7 +17,7 @@ Description = Annotated[str, Field(max_length=250)]
 
 
 class Toggle(StrictModel):
-    enabled: bool
+    enabled: StrictBool
 
 
 class MeshCreationFeature(StrictModel):

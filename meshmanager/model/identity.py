@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field, StrictBool
 
 from meshmanager.model.common import StrictModel, Timestamps
 
@@ -85,14 +85,14 @@ class OrganizationCreate(StrictModel):
 class UserCreate(StrictModel):
     email: EmailStr
     full_name: Annotated[str, Field(max_length=100)] = ""
-    org_admin: bool = False
-    active: bool = True
+    org_admin: StrictBool = False
+    active: StrictBool = True
 
 
 class UserPatch(StrictModel):
     full_name: Annotated[str, Field(max_length=100)] | None = None
-    org_admin: bool | None = None
-    active: bool | None = None
+    org_admin: StrictBool | None = None
+    active: StrictBool | None = None
 
 
 class User(Timestamps):
@@ -132,13 +132,13 @@ class TeamMemberAdd(StrictModel):
 class SystemAccountCreate(StrictModel):
     name: EntityName
     description: Description = ""
-    org_admin: bool = False
+    org_admin: StrictBool = False
 
 
 class SystemAccountPatch(StrictModel):
     name: EntityName | None = None
     description: Description | None = None
-    org_admin: bool | None = None
+    org_admin: StrictBool | None = None
 
 
 class SystemAccount(Timestamps):

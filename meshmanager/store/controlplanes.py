@@ -82,7 +82,7 @@ class ControlPlaneRepository(EntityRepository[ControlPlane]):
                 online = await online_zone_names(conn, org_id, id_, utcnow())
                 if online:
                     raise PreconditionFailed(
-                        f"Bad Request: cpID [invalid]: zone {online[0]!r} is still online."
+                        f'Bad Request: cpID [invalid]: zone "{online[0]}" is still online.'
                         " Disconnect the zone first"
                     )
                 await conn.execute(

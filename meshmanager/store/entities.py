@@ -28,11 +28,12 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class EntityRepository(Generic[M]):
-    def __init__(self, store: Store, table: Table, model: type[M]) -> None:
+    def __init__(self, store: Store, table: Table, model: type[M], sort_by: str = "name") -> None:
         self.store = store
         self.table = table
         self.model = model
         self.op = table.name
+        self.default_order = (table.c[sort_by], table.c.id)
 
     def to_model(self, row: RowMapping) -> M:
         return self.model.model_validate(dict(row))
@@ -60,7 +61,7 @@ class EntityRepository(Generic[M]):
         order_by: Sequence[Any] | None = None,
     ) -> tuple[list[M], int]:
         stmt = select(self.table).where(self.table.c.org_id == org_id, *where)
-        order = order_by if order_by is not None else (self.table.c.name, self.table.c.id)
+        order = order_by if order_by is not None else self.default_order
         with store_operation(f"{self.op}.list"):
             async with self.store.read() as conn:
                 rows, total = await fetch_page(conn, stmt, page, order)

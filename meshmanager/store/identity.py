@@ -140,7 +140,7 @@ class SubjectRepository(EntityRepository[Any]):
 class IdentityRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.users = UserRepository(store, users, User)
+        self.users = UserRepository(store, users, User, sort_by="email")
         self.teams = SubjectRepository(store, SubjectType.TEAM, Team)
         self.system_accounts = SubjectRepository(store, SubjectType.SYSTEM_ACCOUNT, SystemAccount)
 

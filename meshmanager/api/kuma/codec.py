@@ -78,7 +78,7 @@ def render(rt: ResourceType, resource: Resource) -> bytes:
 
 
 def _render(rt: ResourceType, resource: Resource) -> bytes:
-    head = orjson.dumps(meta(rt, resource), option=orjson.OPT_UTC_Z)[:-1]  # no closing brace
+    head = dumps(meta(rt, resource))[:-1]  # without its closing brace
     if rt.style == Style.OLD:
         spec = resource.spec_json
         return head + b"}" if spec == EMPTY_OBJECT else head + b"," + spec[1:]
@@ -106,7 +106,8 @@ def render_list(items: list[bytes], total: int, next_url: str | None) -> bytes:
 
 
 def dumps(value: Any) -> bytes:
-    return orjson.dumps(value)
+    """JSON with datetimes in RFC 3339 with a `Z`, which Go's decoder requires."""
+    return orjson.dumps(value, option=orjson.OPT_UTC_Z)
 
 
 def split_body(rt: ResourceType, body: dict[str, Any]) -> tuple[Any, Any]:

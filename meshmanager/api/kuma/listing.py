@@ -82,13 +82,16 @@ def label_filters(params: QueryParams, route: str) -> tuple[tuple[str, str], ...
 def next_url(request: Request, paging: Paging, total: int) -> str | None:
     """An absolute URL with the offset of the next page, or None on the last one."""
     following = paging.offset + paging.size
-    if following >= total:
-        return None
-    query = dict(request.query_params)
-    query["offset"] = str(following)
-    query.setdefault("size", str(paging.size))
+    return None if following >= total else link_with_offset(request, following)
+
+
+def link_with_offset(request: Request, offset: int) -> str:
+    """The request URL with `offset` replaced, keys sorted as Go's url.Values encodes them."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
+    query.append(("offset", str(offset)))
+    encoded = urlencode(sorted(query, key=lambda item: item[0]))
     host = request.headers.get("host", "localhost")
-    return f"{request.url.scheme}://{host}{request.url.path}?{urlencode(sorted(query.items()))}"
+    return f"{request.url.scheme}://{host}{request.url.path}?{encoded}"
 
 
 def tag_filters(params: QueryParams) -> list[tuple[str, str]]:

@@ -125,8 +125,8 @@ async def put_resource(request: Request) -> Response:
     await require_mesh(call, mesh)
     body = await _json_object(request, rt)
     spec, _status = split_body(rt, body)
-    _check_schema_and_spec(rt, body, spec, mesh, name)
     labels = _labels_of(body)
+    _check_schema_and_spec(rt, body, spec, mesh, name, labels)
     _check_meta(rt, body, mesh, name, labels)
     call.require(Action.UPDATE)
     if rt.is_mesh_scoped:
@@ -213,7 +213,12 @@ def _labels_of(body: dict[str, Any]) -> dict[str, str]:
 
 
 def _check_schema_and_spec(
-    rt: ResourceType, body: dict[str, Any], spec: Any, mesh: str, name: str
+    rt: ResourceType,
+    body: dict[str, Any],
+    spec: Any,
+    mesh: str,
+    name: str,
+    labels: dict[str, str],
 ) -> None:
     violations: list[Violation] = []
     if rt.style == Style.NEW:
@@ -224,7 +229,8 @@ def _check_schema_and_spec(
         if body.get("spec") is None:
             violations.append(Violation("spec", "in body is required"))
     if not violations:
-        context = Context(mesh=mesh or None, name=name)
+        # Labels matter to some rules (a policy's role comes from kuma.io/policy-role).
+        context = Context(mesh=mesh or None, name=name, extra={"labels": labels})
         violations = validate_spec(rt.name, spec if spec is not None else {}, context)
     if violations:
         raise invalid(PROCESS_TITLE, violations)

@@ -64,6 +64,9 @@ def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
         "synchronous=FULL",
         "foreign_keys=ON",
         "busy_timeout=30000",
+        # LIKE ignores ASCII case by default in SQLite, unlike PostgreSQL: filters must
+        # give the same answer on both.
+        "case_sensitive_like=ON",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
