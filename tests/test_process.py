@@ -10,14 +10,17 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import grpc
 import httpx
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.server_process import ServerProcess
 
 pytestmark = pytest.mark.slow
 
 CP = "/v1/mesh/control-planes"
+SERVING = health_pb2.HealthCheckResponse.SERVING
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -185,3 +188,21 @@ def test_logs_are_json_with_the_request_id(tmp_path: Path) -> None:
     assert lines, server.stderr
     access = [entry for entry in lines if entry.get("request_id") == "trace-me-42"]
     assert access and access[0]["route"] == CP and access[0]["status"] == 200
+
+
+def test_sigterm_ends_grpc_streams_with_a_retryable_status(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path, f"sqlite:///{tmp_path}/mm.db").start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.kds_port}")
+    health = health_pb2_grpc.HealthStub(channel)
+    assert health.Check(health_pb2.HealthCheckRequest()).status == SERVING
+    stream = health.Watch(health_pb2.HealthCheckRequest())
+    assert next(stream).status == SERVING
+    server.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+    statuses = []
+    with pytest.raises(grpc.RpcError) as ended:
+        statuses.extend(update.status for update in stream)
+    assert statuses == [health_pb2.HealthCheckResponse.NOT_SERVING]
+    assert ended.value.code() == grpc.StatusCode.UNAVAILABLE  # clients retry on it
+    server.process.wait(timeout=60)  # type: ignore[union-attr]
+    server.collect()
+    channel.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -229,14 +230,13 @@ async def replace_control_plane(
     principal: PrincipalDep,
     expected: IfMatchDep,
 ) -> ControlPlane:
-    current = await _readable(store, principal, cpId, Action.UPDATE)
-    version = check_version(current, expected)
-    if body.features is not None and complete_features(body.features) != current.item.features:
-        raise invalid("features", "features are set at creation and cannot change", "immutable")
-    changes = body.model_dump(include={"name", "description", "labels"})
-    updated = await store.control_planes.update(principal.org_id, cpId, changes, version)
-    set_etag(response, updated.version)
-    return updated.item
+
+    def changes(current: ControlPlane) -> dict[str, Any]:
+        if body.features is not None and complete_features(body.features) != current.features:
+            raise invalid("features", "features are set at creation and cannot change", "immutable")
+        return body.model_dump(include={"name", "description", "labels"})
+
+    return await _update(store, principal, cpId, expected, response, changes)
 
 
 @router.patch(
@@ -254,10 +254,23 @@ async def patch_control_plane(
     principal: PrincipalDep,
     expected: IfMatchDep,
 ) -> ControlPlane:
-    current = await _readable(store, principal, cpId, Action.UPDATE)
-    version = check_version(current, expected)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
-    updated = await store.control_planes.update(principal.org_id, cpId, changes, version)
+    return await _update(store, principal, cpId, expected, response, lambda _: changes)
+
+
+async def _update(
+    store: Store,
+    principal: Principal,
+    cp_id: UUID,
+    expected: int | None,
+    response: Response,
+    changes_to: Callable[[ControlPlane], dict[str, Any]],
+) -> ControlPlane:
+    """A write conditional on the version read (or the caller's If-Match)."""
+    current = await _readable(store, principal, cp_id, Action.UPDATE)
+    version = check_version(current, expected)
+    changes = changes_to(current.item)
+    updated = await store.control_planes.update(principal.org_id, cp_id, changes, version)
     set_etag(response, updated.version)
     return updated.item
 

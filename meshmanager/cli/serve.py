@@ -60,7 +60,8 @@ async def serve(settings: Settings, announce: Callable[[Bootstrap], None]) -> No
         _http_server(create_app(store), settings.http_address),
         _http_server(create_ops_app(store), settings.metrics_address),
     ]
-    _stop_on_signals(servers)
+    stopped = asyncio.Event()
+    _stop_on_signals(servers, stopped)
     await kds.start()
     log.info(
         "meshmanager started",
@@ -71,18 +72,26 @@ async def serve(settings: Settings, announce: Callable[[Bootstrap], None]) -> No
         ),
     )
     try:
-        await asyncio.gather(*(server.serve() for server in servers))
+        # KDS drains alongside HTTP: its streams are long-lived, so waiting for the HTTP
+        # requests first would only delay the retryable status zones reconnect on.
+        await asyncio.gather(*(server.serve() for server in servers), _stop_when(stopped, kds))
     finally:
         await kds.stop()
         await store.close()
         log.info("meshmanager stopped")
 
 
-def _stop_on_signals(servers: list[_Server]) -> None:
+async def _stop_when(stopped: asyncio.Event, kds: KdsServer) -> None:
+    await stopped.wait()
+    await kds.stop()
+
+
+def _stop_on_signals(servers: list[_Server], stopped: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
 
     def stop(sig: signal.Signals) -> None:
         log.info("shutting down", extra=log_fields(signal=sig.name))
+        stopped.set()
         for server in servers:
             server.should_exit = True
 
