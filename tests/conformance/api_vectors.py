@@ -41,7 +41,7 @@ class Call:
     url: str
     expected_status: int
     expected_body: Any  # parsed JSON, or None when the vector has no body
-    request_body: Any
+    request_body: bytes | None
     note: str | None  # what the Go test asserts when there is no expected body
 
 
@@ -61,6 +61,14 @@ class Entry:
 
 def _json_file(relative: str | None) -> Any:
     return None if relative is None else json.loads((API_VECTORS / relative).read_text())
+
+
+def _request_body(call: dict[str, Any]) -> bytes | None:
+    """As sent: some vectors send invalid JSON on purpose."""
+    if call.get("request_body_inline") is not None:
+        return json.dumps(call["request_body_inline"]).encode()
+    relative = call.get("request_body")
+    return None if relative is None else (API_VECTORS / relative).read_bytes()
 
 
 def _plain(value: Any) -> Any:
@@ -110,7 +118,7 @@ def _entry(raw: dict[str, Any]) -> Entry:
             url=call["url"],
             expected_status=call["expected_status"],
             expected_body=_json_file(call.get("expected_body")),
-            request_body=call.get("request_body_inline") or _json_file(call.get("request_body")),
+            request_body=_request_body(call),
             note=call.get("expected_body_note"),
         )
         for call in raw["calls"]
@@ -166,3 +174,48 @@ def normalise(value: Any, address: str, keys: frozenset[str] | None = None) -> A
         return item
 
     return walk(value, None)
+
+
+_NEXT_NOTE = re.compile(r'next == "([^"]+)"')
+
+
+async def replay(
+    api: Api, cp: ControlPlane, entry: Entry, times: frozenset[str] | None = None
+) -> list[str]:
+    """Makes the entry's calls in order; returns how each answer differs from Kuma's.
+
+    Entries Kuma normalises itself have every timestamp normalised; others only the
+    keys in `times` (our store stamps resources when written, Kuma's setup fixes them)."""
+    keys = None if entry.normalised_by_kuma else times
+    problems = []
+    for call in entry.calls:
+        headers = {"content-type": "application/json"} if call.request_body else {}
+        response = await api.call(
+            call.method, cp.base + call.url, content=call.request_body, headers=headers
+        )
+        if response.status_code != call.expected_status:
+            problems.append(
+                f"{call.method} {call.url}: status {response.status_code},"
+                f" expected {call.expected_status}: {response.text[:300]}"
+            )
+            continue
+        body = _json_or_text(response.content)
+        body = normalise(body, cp.address, keys)
+        if call.expected_body is not None:
+            expected = normalise(call.expected_body, cp.address, keys)
+            if body != expected:
+                problems.append(f"{call.method} {call.url}: {body}\n  expected {expected}")
+            continue
+        wanted = _NEXT_NOTE.search(call.note or "")
+        if wanted and body["next"] != wanted.group(1):
+            problems.append(f"{call.url}: next {body['next']}, expected {wanted.group(1)}")
+    return problems
+
+
+def _json_or_text(content: bytes) -> Any:
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode(errors="replace")

@@ -26,6 +26,7 @@ def _routes() -> list[Route]:
         Route("/_resources", meta.resource_types),
         Route("/policies", meta.policies),
         Route("/who-am-i", meta.who_am_i),
+        Route("/_kri/{kri}", resources.get_by_kri),
         # Literal segments (_overview, _resources, ...) before the generic {ws}/{name}.
         *insights.routes(),
         *inspect.routes(),

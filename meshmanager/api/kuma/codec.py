@@ -77,8 +77,33 @@ def render(rt: ResourceType, resource: Resource) -> bytes:
     return rendered
 
 
+def destination_ports(rt: ResourceType, resource: Resource) -> list[Any]:
+    spec = resource.spec if isinstance(resource.spec, dict) else {}
+    if rt.name == "MeshExternalService":
+        port = (spec.get("match") or {}).get("port")
+        return [] if port is None else [port]
+    return [p["port"] for p in spec.get("ports") or [] if isinstance(p, dict) and "port" in p]
+
+
+def snis(rt: ResourceType, resource: Resource) -> list[dict[str, Any]]:
+    """The SNI of each port of a destination, built from its KRI's parts."""
+    labels = resource.labels
+    parts = (
+        rt.kri_short or "",
+        resource.mesh,
+        labels.get(kuma_labels.ZONE, ""),
+        labels.get(kuma_labels.NAMESPACE, ""),
+        labels.get(kuma_labels.DISPLAY_NAME, resource.name),
+    )
+    base = ".".join(part for part in parts if part)
+    return [{"port": port, "sni": f"sni.{base}.{port}"} for port in destination_ports(rt, resource)]
+
+
 def _render(rt: ResourceType, resource: Resource) -> bytes:
-    head = dumps(meta(rt, resource))[:-1]  # without its closing brace
+    head_fields = meta(rt, resource)
+    if rt.is_destination:
+        head_fields["snis"] = snis(rt, resource)
+    head = dumps(head_fields)[:-1]  # without its closing brace
     if rt.style == Style.OLD:
         spec = resource.spec_json
         return head + b"}" if spec == EMPTY_OBJECT else head + b"," + spec[1:]

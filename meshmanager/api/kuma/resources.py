@@ -11,12 +11,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from meshmanager.api.kuma import listing
-from meshmanager.api.kuma.codec import dumps, render, render_list, split_body
+from meshmanager.api.kuma.codec import (
+    destination_ports,
+    dumps,
+    render,
+    render_list,
+    split_body,
+)
 from meshmanager.api.kuma.context import KumaCall, kuma_call
 from meshmanager.api.kuma.errors import KumaError, invalid, method_not_allowed, not_found
 from meshmanager.model.identity import Action
 from meshmanager.model.resources import labels as kuma_labels
 from meshmanager.model.resources.defaults import created_with_mesh
+from meshmanager.model.resources.naming import (
+    CpMode,
+    Environment,
+    KriError,
+    core_name_for_kri,
+    parse_kri,
+)
 from meshmanager.model.resources.registry import ResourceType, Style, by_path
 from meshmanager.model.resources.stored import Resource
 from meshmanager.model.resources.validation import Context, Path, Violation, validate_spec
@@ -136,20 +149,25 @@ async def put_resource(request: Request) -> Response:
     await call.require_access(access, Target(rt.name, mesh, name, spec))
     if existing is None:
         created = Resource(rt.name, mesh, name, spec if spec is not None else {}, labels)
-        warnings = _check_new(rt, created)
+        _check_mesh_name(rt, created)
         companions = (
             await asyncio.to_thread(created_with_mesh, created) if rt.name == "Mesh" else []
         )
         await call.store.resources.write(
             call.scope, [Create(item) for item in (created, *companions)]
         )
-        return json_response({"warnings": warnings} if warnings else {}, 201)
+        return _written(rt, created, 201)
     changed = kuma_labels.immutable_label_changes(existing.labels, labels)
     if changed:
         raise invalid("Could not update a resource", changed)
     updated = existing.with_changes(spec=spec if spec is not None else {}, labels=labels)
     await call.store.resources.write(call.scope, [Update(updated)])
-    return json_response({})
+    return _written(rt, updated, 200)
+
+
+def _written(rt: ResourceType, resource: Resource, status: int) -> Response:
+    warnings = deprecations(rt, resource)
+    return json_response({"warnings": warnings} if warnings else {}, status)
 
 
 async def delete_resource(request: Request) -> Response:
@@ -252,20 +270,75 @@ def _check_meta(
         raise invalid(PROCESS_TITLE, violations)
 
 
-def _check_new(rt: ResourceType, resource: Resource) -> list[str]:
-    """Type-specific checks on creation; returns Kuma's deprecation warnings."""
-    if rt.name != "Mesh":
-        return []
-    if len(resource.name) > MESH_NAME_MAX:
+def _check_mesh_name(rt: ResourceType, resource: Resource) -> None:
+    if rt.name == "Mesh" and len(resource.name) > MESH_NAME_MAX:
         raise invalid(
             PROCESS_TITLE, [Violation(str(Path("name")), "cannot be longer than 63 characters")]
         )
-    if _DNS1035.match(resource.name):
+
+
+DNS1035_MESSAGE = (
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with"
+    " an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or"
+    " 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
+)
+
+
+def deprecations(rt: ResourceType, resource: Resource) -> list[str]:
+    """Kuma's warnings for names that still work but will not: meshes and destinations
+    should be DNS labels, and a destination's SNIs need dot-free names."""
+    if rt.name == "MeshTrust" and isinstance(resource.spec, dict) and "origin" in resource.spec:
+        return ["setting spec.origin field is deprecated"]
+    if rt.name != "Mesh" and not rt.is_destination:
         return []
-    return [
-        f"Invalid Mesh resource name: '{resource.name}'. It does not conform to the DNS format"
-        " (RFC 1035). This is deprecated. Errors: a DNS-1035 label must consist of lower case"
-        " alphanumeric characters or '-', start with an alphabetic character, and end with an"
-        " alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is"
-        " '[a-z]([-a-z0-9]*[a-z0-9])?')"
-    ]
+    name = resource.name
+    warnings = []
+    errors = []
+    if len(name) > MESH_NAME_MAX:
+        errors.append("must be no more than 63 characters")
+    elif not _DNS1035.match(name):
+        errors.append(DNS1035_MESSAGE)
+    if errors:
+        warnings.append(
+            f"Invalid {rt.name} resource name: '{name}'. It does not conform to the DNS format"
+            f" (RFC 1035). This is deprecated. Errors: {'; '.join(errors)}"
+        )
+    sni_problem = (
+        "must not contain dots"
+        if "." in name
+        else "must be no more than 63 characters"
+        if len(name) > MESH_NAME_MAX
+        else None
+    )
+    if rt.is_destination and sni_problem:
+        warnings += [
+            f'Invalid {rt.name} SNI (port "{port}"): name "{name}" does not conform to'
+            f" RFC 1123: {sni_problem}. This is deprecated."
+            for port in destination_ports(rt, resource)
+        ]
+    return warnings
+
+
+async def get_by_kri(request: Request) -> Response:
+    """`/_kri/{kri}`: the resource a Kuma Resource Identifier names, as stored here."""
+    call = await kuma_call(request, Action.READ)
+    try:
+        identifier = parse_kri(request.path_params["kri"])
+    except KriError as error:
+        raise KumaError(400, "Bad Request", f"bad request: {error}") from None
+    rt = identifier.resource_type
+    assert rt is not None  # parse_kri refuses unknown short names
+    if rt.admin_only:
+        call.require(Action.UPDATE)
+    name = core_name_for_kri(
+        identifier,
+        cp_mode=CpMode.GLOBAL,
+        cp_zone="",
+        environment=Environment.UNIVERSAL,
+        system_namespace="kuma-system",
+    )
+    mesh = identifier.mesh if rt.is_mesh_scoped else ""
+    found = await call.store.resources.get(call.scope, rt.name, mesh, name)
+    if found is None:
+        raise not_found("Could not retrieve a resource")
+    return Response(render(rt, found), media_type="application/json")
