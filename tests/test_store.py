@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -17,7 +18,14 @@ from meshmanager.store import Store
 from meshmanager.store.base import Store as StoreClass
 from meshmanager.store.base import head_revision
 from meshmanager.store.dialects import dialect_for
-from meshmanager.store.resources import Create, ResourceQuery
+from meshmanager.store.resource_cache import CpResources
+from meshmanager.store.resources import (
+    Create,
+    Delete,
+    DeleteMeshContents,
+    ResourceQuery,
+    Update,
+)
 from meshmanager.store.schema import control_planes, metadata, organizations, zones
 from meshmanager.store.types import utcnow
 from meshmanager.tenancy.bootstrap import bootstrap
@@ -161,4 +169,33 @@ async def test_concurrent_resource_writes_share_a_commit_but_fail_alone(store: S
     reopened = StoreClass(store.dialect)
     fresh, _ = await reopened.resources.find(scope, ResourceQuery("Mesh"))
     assert {m.name for m in fresh} == {m.name for m in meshes}, "what the cache shows is stored"
+    await reopened.close()
+
+
+async def test_the_cache_after_writes_equals_a_fresh_load(store: Store) -> None:
+    org_id = await _org(store)
+    cp_id = (await store.control_planes.create_owned(org_id, _fields("mirrored"))).item.id
+    scope = CpScope(org_id, cp_id)
+    mesh = Resource("Mesh", "", "m")
+    policy = Resource("MeshTimeout", "m", "t", {"targetRef": {"kind": "Mesh"}})
+    await store.resources.find(scope, ResourceQuery("Mesh"))  # load the (empty) cache
+    await store.resources.write(scope, [Create(mesh), Create(policy)])
+    stored = await store.resources.get(scope, "MeshTimeout", "m", "t")
+    assert stored is not None
+    await store.resources.write(scope, [Update(stored.with_changes(labels={"a": "b"}))])
+    await store.resources.write(scope, [Create(Resource("Mesh", "", "gone"))])
+    gone = await store.resources.get(scope, "Mesh", "", "gone")
+    assert gone is not None
+    await store.resources.write(scope, [Delete(gone)])
+    await store.resources.write(scope, [Create(Resource("MeshRetry", "m", "r"))])
+    await store.resources.write(scope, [DeleteMeshContents(mesh)])
+
+    def snapshot(cp: CpResources) -> dict[tuple[str, str, str], Any]:
+        return {key: (res.spec, res.labels, res.version) for key, (_, res) in cp.entries.items()}
+
+    reopened = StoreClass(store.dialect)
+    fresh = await reopened.resources.loaded(scope)
+    cached = await store.resources.loaded(scope)
+    assert snapshot(cached) == snapshot(fresh) == {("Mesh", "", "m"): ({}, {}, 1)}
+    assert cached.revision == fresh.revision
     await reopened.close()

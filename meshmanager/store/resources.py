@@ -132,10 +132,13 @@ class ResourceRepository:
         while self._pending:
             batch, self._pending = self._pending[:WRITE_BATCH], self._pending[WRITE_BATCH:]
             try:
-                results = await self._commit(batch)
+                results, revisions = await self._commit(batch)
             except Exception as error:  # the transaction itself failed: all of it did
-                results = [error] * len(batch)
-            for scope in {request.scope for request in batch}:
+                results, revisions = [error] * len(batch), {}
+            stale = {request.scope for request in batch}
+            if self.store.dialect.exclusive_writer and revisions:
+                stale = self._apply_locally(batch, results, revisions)
+            for scope in stale:
                 await self._after_write(scope)
             for request, result in zip(batch, results, strict=True):
                 if request.done.done():
@@ -145,7 +148,37 @@ class ResourceRepository:
                 else:
                     request.done.set_result(result)
 
-    async def _commit(self, batch: list[_WriteRequest]) -> list[list[Resource] | Exception]:
+    def _apply_locally(
+        self,
+        batch: list[_WriteRequest],
+        results: list[list[Resource] | Exception],
+        revisions: dict[UUID, int],
+    ) -> set[CpScope]:
+        """With no other writer, what this process committed is all there is to catch up
+        with: apply it to the cache without reading it back. Returns the control planes
+        whose cache is behind anyway and must read from the store."""
+        behind: set[CpScope] = set()
+        for cp_id, revision in revisions.items():
+            cp = self.cache.control_planes.get(cp_id)
+            if cp is not None and cp.revision not in (-1, revision - 1):
+                behind |= {r.scope for r in batch if r.scope.cp_id == cp_id}
+        for request, result in zip(batch, results, strict=True):
+            cp = self.cache.control_planes.get(request.scope.cp_id)
+            if cp is None or cp.revision == -1 or request.scope in behind:
+                continue
+            if not isinstance(result, Exception):
+                revision = revisions[request.scope.cp_id]
+                for change, applied in zip(request.changes, result, strict=True):
+                    change.apply_to(cp, applied, revision)
+        for cp_id, revision in revisions.items():
+            cp = self.cache.control_planes.get(cp_id)
+            if cp is not None and cp.revision != -1 and cp_id not in {s.cp_id for s in behind}:
+                cp.revision = revision
+        return behind
+
+    async def _commit(
+        self, batch: list[_WriteRequest]
+    ) -> tuple[list[list[Resource] | Exception], dict[UUID, int]]:
         results: list[list[Resource] | Exception] = []
         with store_operation("resources.write"):
             async with self.store.write(affects_identity=False) as conn:
@@ -164,7 +197,7 @@ class ResourceRepository:
                     else:
                         await savepoint.commit()
                         results.append(applied)
-        return results
+        return results, revisions
 
     async def _after_write(self, scope: CpScope) -> None:
         if scope.cp_id in self.cache.control_planes:
@@ -188,6 +221,10 @@ async def _next_revision(conn: AsyncConnection, scope: CpScope) -> int:
 class Change:
     async def apply(self, conn: AsyncConnection, scope: CpScope, revision: int) -> Resource:
         raise NotImplementedError
+
+    def apply_to(self, cp: CpResources, applied: Resource, revision: int) -> None:
+        """Mirrors a committed change in a cache (see ResourceRepository._apply_locally)."""
+        cp.put(revision, applied)
 
 
 @dataclass(frozen=True)
@@ -251,6 +288,9 @@ class Delete(Change):
         )
         return self.resource
 
+    def apply_to(self, cp: CpResources, applied: Resource, revision: int) -> None:
+        cp.remove(applied.key)
+
 
 @dataclass(frozen=True)
 class DeleteMeshContents(Change):
@@ -281,6 +321,11 @@ class DeleteMeshContents(Change):
         )
         await conn.execute(delete(r).where(owned))
         return self.resource
+
+    def apply_to(self, cp: CpResources, applied: Resource, revision: int) -> None:
+        owned = [key for key in cp.entries if key[1] == applied.name and key[0] != "Mesh"]
+        for key in owned:
+            cp.remove(key)
 
 
 def _row(resource: Resource) -> dict[str, Any]:

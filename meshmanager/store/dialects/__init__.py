@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 class StoreDialect(Protocol):
     name: str
+    # True when this process is the only one writing the store (embedded SQLite): its
+    # caches may then mirror its own writes instead of reading them back.
+    exclusive_writer: bool
 
     def create_engine(self) -> AsyncEngine: ...
 

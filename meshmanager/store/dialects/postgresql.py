@@ -16,6 +16,7 @@ MIGRATION_LOCK_KEY = 0x6D6D5F6D6967  # "mm_mig"
 
 class PostgresDialect:
     name = "postgresql"
+    exclusive_writer = False
 
     def __init__(self, url: str) -> None:
         self.url = make_url(url).set(drivername="postgresql+asyncpg")

@@ -17,6 +17,7 @@ from meshmanager.store.dialects import JSON_CODEC
 
 class SqliteDialect:
     name = "sqlite"
+    exclusive_writer = True
 
     def __init__(self, url: str) -> None:
         parsed = make_url(url)
