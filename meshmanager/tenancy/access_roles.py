@@ -11,24 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from meshmanager.model.resources.access import ACCESS
 from meshmanager.model.resources.stored import Resource
 
 ADMIN_ROLE = "admin"
 DEFAULT_BINDING = "default"
 AUTHENTICATED = "mesh-system:authenticated"
 UNAUTHENTICATED = "mesh-system:unauthenticated"
-ALL_ACCESS = (
-    "CREATE",
-    "UPDATE",
-    "DELETE",
-    "GENERATE_DATAPLANE_TOKEN",
-    "GENERATE_USER_TOKEN",
-    "GENERATE_ZONE_CP_TOKEN",
-    "GENERATE_ZONE_TOKEN",
-    "VIEW_CONFIG_DUMP",
-    "VIEW_STATS",
-    "VIEW_CLUSTERS",
-)
+ALL_ACCESS = ACCESS
 
 
 def default_access_resources() -> list[Resource]:

@@ -10,12 +10,10 @@ import pytest
 import yaml
 
 from meshmanager.model.resources.validation.base import Context, has_validator, validate_spec
-from meshmanager.model.resources.validation.core_types._common import (
-    is_dns_name,
-    is_ip,
-    is_protojson_base64,
-    parse_go_duration,
-)
+from meshmanager.model.resources.validation.golang.durations import parse_duration
+from meshmanager.model.resources.validation.golang.encoding import is_protojson_base64
+from meshmanager.model.resources.validation.golang.govalidator import is_dns_name
+from meshmanager.model.resources.validation.golang.net import is_ip
 from tests.conformance.vectors import VECTORS, ValidationCase, validation_cases
 
 VECTOR_TYPES = (
@@ -546,7 +544,7 @@ def test_is_dns_name(text: str, expected: bool) -> None:
     [("0", 0), ("1s", 10**9), ("1h30m", 5400 * 10**9), ("-1.5ms", -1_500_000), (".5us", 500)],
 )
 def test_go_durations(text: str, nanoseconds: int) -> None:
-    assert parse_go_duration(text) == nanoseconds
+    assert parse_duration(text) == nanoseconds
 
 
 @pytest.mark.parametrize(
@@ -561,7 +559,7 @@ def test_go_durations(text: str, nanoseconds: int) -> None:
 )
 def test_bad_go_durations(text: str, message: str) -> None:
     with pytest.raises(ValueError) as error:
-        parse_go_duration(text)
+        parse_duration(text)
     assert str(error.value) == message
 
 

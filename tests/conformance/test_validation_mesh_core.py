@@ -12,11 +12,7 @@ import yaml
 
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validate_spec
 from meshmanager.model.resources.validation.mesh_core.meta import validate_meta
-from meshmanager.model.resources.validation.mesh_core.tags import (
-    TagRules,
-    key_not_in,
-    validate_selector,
-)
+from meshmanager.model.resources.validation.tags import TagRules, key_not_in, validate_selector
 from tests.conformance.vectors import VECTORS, ValidationCase, validation_cases
 
 KUMA_TYPES = (

@@ -21,7 +21,6 @@ import base64
 import functools
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +29,10 @@ from typing import Any, Self
 from meshmanager.model.resources import labels as kuma_labels
 from meshmanager.model.resources.registry import TYPES
 from meshmanager.model.resources.stored import Resource
+from meshmanager.model.resources.validation.golang.durations import (
+    DurationError,
+    parse_duration,
+)
 
 Resources = Mapping[str, Sequence[Resource]]
 Tags = Mapping[str, str]
@@ -701,31 +704,12 @@ class Shape:
         return merged
 
 
-_DURATION_PART = re.compile(r"(\d*\.?\d*)(ns|us|µs|μs|ms|s|m|h)")
-_UNIT_NANOS = {
-    "ns": 1,
-    "us": 1_000,
-    "µs": 1_000,
-    "μs": 1_000,
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60_000_000_000,
-    "h": 3_600_000_000_000,
-}
-
-
 def _nanoseconds(text: str) -> int | None:
     """Go's time.ParseDuration, or None for text it would reject."""
-    sign, body = (-1, text[1:]) if text.startswith("-") else (1, text.lstrip("+"))
-    if body == "0":
-        return 0
-    total, position = 0, 0
-    for part in _DURATION_PART.finditer(body):
-        if part.start() != position or part.group(1) in ("", "."):
-            return None
-        total += round(float(part.group(1)) * _UNIT_NANOS[part.group(2)])
-        position = part.end()
-    return sign * total if position == len(body) and body else None
+    try:
+        return parse_duration(text)
+    except DurationError:
+        return None
 
 
 def _fraction(value: int, digits: int) -> str:

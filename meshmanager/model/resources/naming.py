@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from meshmanager.model.resources import registry
+from meshmanager.model.resources.validation.golang.strconv import go_quote
 
 # Kubernetes' "safe encode" alphabet (k8s.io/apimachinery/pkg/util/rand): no vowels, so a
 # hash can never spell a word.
@@ -126,11 +127,11 @@ def parse_kri(text: str) -> Kri:
     name is the section name, its parts joined with nothing."""
     parts = text.split("_")
     if len(parts) < 7:
-        raise KriError(f"invalid identifier string: {_go_quote(text)}")
+        raise KriError(f"invalid identifier string: {go_quote(text)}")
     if parts[0] != "kri":
-        raise KriError(f"identifier must start with 'kri': {_go_quote(text)}")
+        raise KriError(f"identifier must start with 'kri': {go_quote(text)}")
     if type_for_short_name(parts[1]) is None:
-        raise KriError(f"unknown short name of resource type: {_go_quote(parts[1])}")
+        raise KriError(f"unknown short name of resource type: {go_quote(parts[1])}")
     return Kri(parts[1], parts[2], parts[3], parts[4], parts[5], "".join(parts[6:]))
 
 
@@ -190,8 +191,3 @@ def global_to_zone_name(
         return name
     display_name = labels.get(DISPLAY_NAME_LABEL) or name
     return hashed_name(mesh, display_name, labels.get(ZONE_LABEL), labels.get(NAMESPACE_LABEL))
-
-
-def _go_quote(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from meshmanager.model.resources.stored import Resource
+from meshmanager.model.resources.validation.golang.durations import DurationError, parse_duration
 
 DEFAULT_KEY_ID = "1"
 LEGACY_KEY_ID = "0"  # Kuma 1.3 keys were named by the bare prefix
@@ -243,19 +244,6 @@ class GoDurationError(ValueError):
     """A duration Go's time.ParseDuration rejects; the message is Go's."""
 
 
-_UNITS: dict[bytes, int] = {
-    b"ns": 1,
-    b"us": 1_000,
-    "\u00b5s".encode(): 1_000,  # micro sign
-    "\u03bcs".encode(): 1_000,  # Greek mu
-    b"ms": 1_000_000,
-    b"s": SECOND_NS,
-    b"m": 60 * SECOND_NS,
-    b"h": HOUR_NS,
-}
-_LIMIT = 1 << 63
-
-
 def parse_valid_for(text: str) -> int:
     """`validFor` of a dataplane or zone token request in nanoseconds; empty means 10 years."""
     return EMPTY_VALID_FOR_NS if text == "" else parse_go_duration(text)
@@ -263,103 +251,7 @@ def parse_valid_for(text: str) -> int:
 
 def parse_go_duration(text: str) -> int:
     """Go's time.ParseDuration, in nanoseconds: `[-+]?([0-9]*(\\.[0-9]*)?[a-z]+)+`."""
-    rest = text.encode()
-    negative = False
-    if rest[:1] in (b"-", b"+"):
-        negative, rest = rest[:1] == b"-", rest[1:]
-    if rest == b"0":
-        return 0
-    if not rest:
-        raise _invalid_duration(text)
-    total = 0
-    while rest:
-        value, rest = _duration_term(text, rest)
-        total += value
-        if total > _LIMIT:
-            raise _invalid_duration(text)
-    if negative:
-        return -total
-    if total > _LIMIT - 1:
-        raise _invalid_duration(text)
-    return total
-
-
-def _duration_term(text: str, rest: bytes) -> tuple[int, bytes]:
-    """One `<number><unit>` of a duration: its nanoseconds and what follows it."""
-    if not (rest[:1] == b"." or rest[:1].isdigit()):
-        raise _invalid_duration(text)
-    whole, digits = _leading_int(text, rest)
-    rest = rest[digits:]
-    fraction, scale, fraction_digits = 0, 1.0, 0
-    if rest[:1] == b".":
-        rest = rest[1:]
-        fraction, scale, fraction_digits = _leading_fraction(rest)
-        rest = rest[fraction_digits:]
-    if digits == 0 and fraction_digits == 0:
-        raise _invalid_duration(text)
-    unit_length = next((i for i, c in enumerate(rest) if c == 0x2E or 0x30 <= c <= 0x39), len(rest))
-    if unit_length == 0:
-        raise GoDurationError(f"time: missing unit in duration {_go_quote(text)}")
-    unit_name, rest = rest[:unit_length], rest[unit_length:]
-    unit = _UNITS.get(unit_name)
-    if unit is None:
-        raise GoDurationError(
-            f"time: unknown unit {_go_quote(unit_name.decode())} in duration {_go_quote(text)}"
-        )
-    if whole > _LIMIT // unit:
-        raise _invalid_duration(text)
-    value = whole * unit
-    if fraction > 0:
-        value += int(float(fraction) * (float(unit) / scale))
-        if value > _LIMIT:
-            raise _invalid_duration(text)
-    return value, rest
-
-
-def _leading_int(text: str, data: bytes) -> tuple[int, int]:
-    value, count = 0, 0
-    for c in data:
-        if not 0x30 <= c <= 0x39:
-            break
-        if value > _LIMIT // 10:
-            raise _invalid_duration(text)
-        value = value * 10 + c - 0x30
-        if value > _LIMIT:
-            raise _invalid_duration(text)
-        count += 1
-    return value, count
-
-
-def _leading_fraction(data: bytes) -> tuple[int, float, int]:
-    """Digits after the point; past 63 bits of precision the rest are read but ignored."""
-    value, scale, count, overflow = 0, 1.0, 0, False
-    for c in data:
-        if not 0x30 <= c <= 0x39:
-            break
-        count += 1
-        if overflow:
-            continue
-        if value > (_LIMIT - 1) // 10 or value * 10 + c - 0x30 > _LIMIT:
-            overflow = True
-            continue
-        value, scale = value * 10 + c - 0x30, scale * 10
-    return value, scale, count
-
-
-def _invalid_duration(text: str) -> GoDurationError:
-    return GoDurationError(f"time: invalid duration {_go_quote(text)}")
-
-
-def _go_quote(text: str) -> str:
-    """Go's time.quote: double quotes, `\\"` and `\\\\` escaped, the bytes of control and
-    non-ASCII characters as `\\xNN`."""
-    out = ['"']
-    for char in text:
-        if ord(char) < 0x20 or ord(char) >= 0x80:
-            out.extend(f"\\x{byte:02x}" for byte in char.encode())
-        elif char in '"\\':
-            out.append("\\" + char)
-        else:
-            out.append(char)
-    out.append('"')
-    return "".join(out)
+    try:
+        return parse_duration(text)
+    except DurationError as error:
+        raise GoDurationError(str(error)) from None

@@ -3,20 +3,9 @@ documentation (developer.konghq.com/mesh/rbac and /mesh/access-audit)."""
 
 from __future__ import annotations
 
+from meshmanager.model.resources.access import ACCESS
 from meshmanager.model.resources.validation.schema import Arr, Map, Obj, Str
 
-ACCESS = (
-    "CREATE",
-    "UPDATE",
-    "DELETE",
-    "GENERATE_DATAPLANE_TOKEN",
-    "GENERATE_USER_TOKEN",
-    "GENERATE_ZONE_CP_TOKEN",
-    "GENERATE_ZONE_TOKEN",
-    "VIEW_CONFIG_DUMP",
-    "VIEW_STATS",
-    "VIEW_CLUSTERS",
-)
 ACCESS_LIST = Arr(Str(enum=ACCESS))
 TYPE_LIST = Arr(Str())
 

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Path, Violations
-from meshmanager.model.resources.validation.core_types._common import (
-    MUST_BE_DEFINED,
-    is_set,
-    obj,
-    one_of_listed,
-)
-from meshmanager.model.resources.validation.schema import Obj, Str
+from meshmanager.model.resources.validation.core_types._common import is_set
+from meshmanager.model.resources.validation.schema import Obj, Str, as_dict
 
 TYPES = ("EnvVar", "InsecureInline", "File", "Secret")
 
@@ -41,18 +37,18 @@ def check_secure_data_source(source: dict[str, Any], path: Path, out: Violations
                 out.add(path.field("file").field("path"), problem)
     elif kind == "Secret":
         if not is_set(source, "secretRef"):
-            out.add(path.field("secretRef"), MUST_BE_DEFINED)
+            out.add(path.field("secretRef"), msg.MUST_BE_DEFINED)
             return
-        ref = obj(source["secretRef"])
+        ref = as_dict(source["secretRef"])
         if (ref.get("kind") or "") != "Secret":
             out.add(
                 path.field("secretRef").field("kind"),
-                one_of_listed(ref.get("kind") or "", ["Secret"]),
+                msg.one_of_listed(ref.get("kind") or "", ["Secret"]),
             )
         if not ref.get("name"):
-            out.add(path.field("secretRef").field("name"), MUST_BE_DEFINED)
+            out.add(path.field("secretRef").field("name"), msg.MUST_BE_DEFINED)
     else:
-        out.add(path.field("type"), one_of_listed(kind, TYPES))
+        out.add(path.field("type"), msg.one_of_listed(kind, TYPES))
 
 
 def _check_defined(
@@ -60,10 +56,10 @@ def _check_defined(
 ) -> bool:
     """The block and its one field are set; True if both are."""
     if not is_set(source, block):
-        out.add(path.field(block), MUST_BE_DEFINED)
+        out.add(path.field(block), msg.MUST_BE_DEFINED)
         return False
-    if not obj(source[block]).get(field):
-        out.add(path.field(block).field(field), MUST_BE_DEFINED)
+    if not as_dict(source[block]).get(field):
+        out.add(path.field(block).field(field), msg.MUST_BE_DEFINED)
         return False
     return True
 

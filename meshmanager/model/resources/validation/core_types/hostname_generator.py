@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
+from meshmanager.model.resources.validation import messages as msg
+from meshmanager.model.resources.validation.base import Context, Violations, validator
 from meshmanager.model.resources.validation.core_types._common import (
     EXTENSION,
     LABEL_SELECTOR,
-    MUST_NOT_BE_EMPTY,
-    go_quote,
+    ROOT,
     is_set,
-    obj,
 )
-from meshmanager.model.resources.validation.core_types._gotemplate import (
+from meshmanager.model.resources.validation.golang.kubernetes import dns1123_subdomain_errors
+from meshmanager.model.resources.validation.golang.strconv import go_quote
+from meshmanager.model.resources.validation.gotemplate import (
     GoFunc,
     GoStruct,
     TemplateError,
-    parse_error,
-    render,
+    parse,
 )
-from meshmanager.model.resources.validation.schema import Obj, Str, check
+from meshmanager.model.resources.validation.schema import Obj, Str, as_dict, validate_with_schema
 
 SELECTORS = ("meshService", "meshExternalService", "meshMultiZoneService")
 # What Kuma renders a template against to check it yields a DNS name.
@@ -36,14 +35,6 @@ STUB = GoStruct(
 )
 FUNCTIONS = {"label": GoFunc(("string",), lambda _key: "label")}
 
-_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-_DNS1123_ERROR = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
-    "'-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "
-    "regex used for validation is "
-    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-)
-
 # `extension.type` is checked below (Kuma's message), so it is not required here.
 SPEC = Obj(
     {
@@ -57,34 +48,32 @@ SPEC = Obj(
 
 @validator("HostnameGenerator")
 def validate_hostname_generator(spec: Any, ctx: Context) -> Violations:
-    root = Path("spec")
-    structural = check(SPEC, spec, root)
-    if structural:
-        return structural
-    out = Violations()
-    spec = obj(spec)
-    selector = obj(spec.get("selector"))
+    return validate_with_schema(SPEC, spec, ROOT, _check_hostname_generator)
+
+
+def _check_hostname_generator(spec: dict[str, Any], out: Violations) -> None:
+    selector = as_dict(spec.get("selector"))
     if sum(is_set(selector, key) for key in SELECTORS) != 1:
         out.add(
-            root.field("selector"),
+            ROOT.field("selector"),
             "exact one selector (meshService, meshExternalService) must be defined",
         )
     template_error = _template_error(spec.get("template") or "")
     if template_error:
-        out.add(root.field("template"), template_error)
-    if is_set(spec, "extension") and not obj(spec["extension"]).get("type"):
-        out.add(root.field("extension").field("type"), MUST_NOT_BE_EMPTY)
-    return out
+        out.add(ROOT.field("template"), template_error)
+    if is_set(spec, "extension") and not as_dict(spec["extension"]).get("type"):
+        out.add(ROOT.field("extension").field("type"), msg.MUST_NOT_BE_EMPTY)
 
 
 def _template_error(template: str) -> str | None:
     if template == "":
-        return MUST_NOT_BE_EMPTY
-    error = parse_error(template, FUNCTIONS)
-    if error is not None:
+        return msg.MUST_NOT_BE_EMPTY
+    try:
+        parsed = parse(template, FUNCTIONS)
+    except TemplateError as error:
         return f"couldn't parse template: {error}"
     try:
-        rendered = render(template, STUB, FUNCTIONS)
+        rendered = parsed.execute(STUB)
     except TemplateError as failure:
         return f"couldn't render template with stub values: {failure}"
     problems = dns1123_subdomain_errors(rendered)
@@ -94,13 +83,3 @@ def _template_error(template: str) -> str | None:
             + ", ".join(problems)
         )
     return None
-
-
-def dns1123_subdomain_errors(value: str) -> list[str]:
-    """Kubernetes' IsDNS1123Subdomain."""
-    problems = []
-    if len(value.encode()) > 253:
-        problems.append("must be no more than 253 characters")
-    if _DNS1123_SUBDOMAIN.fullmatch(value) is None:
-        problems.append(_DNS1123_ERROR)
-    return problems

@@ -4,25 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
 from meshmanager.model.resources.validation.core_types._common import (
     EXTENSION,
     INVALID_ADDRESS,
-    INVALID_PORT,
-    MUST_BE_DEFINED,
-    MUST_NOT_BE_EMPTY,
-    Base64Bytes,
+    ROOT,
     check_name_length,
-    is_dns_name,
-    is_ip,
     is_set,
     is_valid_port,
-    items,
-    obj,
-    one_of_quoted,
 )
-from meshmanager.model.resources.validation.core_types._tls import TLS_VERSION, check_tls_version
-from meshmanager.model.resources.validation.schema import Arr, Bool, Int, Obj, Str, check
+from meshmanager.model.resources.validation.golang.govalidator import is_dns_name
+from meshmanager.model.resources.validation.golang.net import is_ip
+from meshmanager.model.resources.validation.schema import (
+    Arr,
+    Base64Bytes,
+    Bool,
+    Int,
+    Obj,
+    Str,
+    as_dict,
+    as_list,
+    validate_with_schema,
+)
+from meshmanager.model.resources.validation.tls import TLS_VERSION, check_tls_version
 
 MAX_NAME_LENGTH = 63
 MATCH_TYPE = "HostnameGenerator"
@@ -62,23 +67,22 @@ SPEC = Obj(
 
 @validator("MeshExternalService")
 def validate_mesh_external_service(spec: Any, ctx: Context) -> Violations:
-    root = Path("spec")
-    structural = check(SPEC, spec, root)
-    if structural:
-        return structural
-    out = Violations()
-    spec = obj(spec)
+    return validate_with_schema(
+        SPEC, spec, ROOT, lambda checked, out: _check_mesh_external_service(ctx, checked, out)
+    )
+
+
+def _check_mesh_external_service(ctx: Context, spec: dict[str, Any], out: Violations) -> None:
     check_name_length(ctx, MAX_NAME_LENGTH, out)
-    _check_match(obj(spec.get("match")), root.field("match"), out)
+    _check_match(as_dict(spec.get("match")), ROOT.field("match"), out)
     # With an extension, endpoints and TLS are the extension's to validate.
     if not is_set(spec, "extension"):
         if is_set(spec, "endpoints"):
-            _check_endpoints(items(spec["endpoints"]), root.field("endpoints"), out)
+            _check_endpoints(as_list(spec["endpoints"]), ROOT.field("endpoints"), out)
         if is_set(spec, "tls"):
-            _check_tls(obj(spec["tls"]), root.field("tls"), out)
-    elif not obj(spec["extension"]).get("type"):
-        out.add(root.field("extension").field("type"), MUST_NOT_BE_EMPTY)
-    return out
+            _check_tls(as_dict(spec["tls"]), ROOT.field("tls"), out)
+    elif not as_dict(spec["extension"]).get("type"):
+        out.add(ROOT.field("extension").field("type"), msg.MUST_NOT_BE_EMPTY)
 
 
 def _check_match(match: dict[str, Any], path: Path, out: Violations) -> None:
@@ -89,42 +93,42 @@ def _check_match(match: dict[str, Any], path: Path, out: Violations) -> None:
             f"unrecognized type '{match_type}' - only '{MATCH_TYPE}' is supported",
         )
     if not is_valid_port(match.get("port")):
-        out.add(path.field("port"), INVALID_PORT)
+        out.add(path.field("port"), msg.INVALID_PORT)
     protocol = match.get("protocol")
     if ("tcp" if protocol is None else protocol) not in MATCH_PROTOCOLS:
-        out.add(path.field("protocol"), one_of_quoted("protocol", MATCH_PROTOCOLS))
+        out.add(path.field("protocol"), msg.must_be_one_of("protocol", MATCH_PROTOCOLS))
 
 
 def _check_endpoints(endpoints: list[Any], path: Path, out: Violations) -> None:
     for i, endpoint in enumerate(endpoints):
-        address = obj(endpoint).get("address") or ""
+        address = as_dict(endpoint).get("address") or ""
         if is_ip(address) or is_dns_name(address):
-            if not is_valid_port(obj(endpoint).get("port")):
-                out.add(path.index(i).field("port"), INVALID_PORT)
+            if not is_valid_port(as_dict(endpoint).get("port")):
+                out.add(path.index(i).field("port"), msg.INVALID_PORT)
         else:
             out.add(path.index(i).field("address"), INVALID_ADDRESS)
 
 
 def _check_tls(tls: dict[str, Any], path: Path, out: Violations) -> None:
     if is_set(tls, "version"):
-        check_tls_version(obj(tls["version"]), path.field("version"), out)
+        check_tls_version(as_dict(tls["version"]), path.field("version"), out)
     if not is_set(tls, "verification"):
         return
-    verification, path = obj(tls["verification"]), path.field("verification")
+    verification, path = as_dict(tls["verification"]), path.field("verification")
     server_name = verification.get("serverName")
     if server_name is not None and not is_dns_name(server_name):
         out.add(path.field("serverName"), "must be a valid DNS name")
     if verification.get("mode") not in (None, "", *VERIFICATION_MODES):
-        out.add(path.field("mode"), one_of_quoted("mode", VERIFICATION_MODES))
-    for i, san in enumerate(items(verification.get("subjectAltNames"))):
-        san_type = obj(san).get("type")
+        out.add(path.field("mode"), msg.must_be_one_of("mode", VERIFICATION_MODES))
+    for i, san in enumerate(as_list(verification.get("subjectAltNames"))):
+        san_type = as_dict(san).get("type")
         if ("Exact" if san_type is None else san_type) not in SAN_MATCH_TYPES:
             out.add(
                 path.field("subjectAltNames").index(i).field("type"),
-                one_of_quoted("type", SAN_MATCH_TYPES),
+                msg.must_be_one_of("type", SAN_MATCH_TYPES),
             )
     has_cert, has_key = is_set(verification, "clientCert"), is_set(verification, "clientKey")
     if has_cert and not has_key:
-        out.add(path.field("clientKey"), MUST_BE_DEFINED + " when clientCert is defined")
+        out.add(path.field("clientKey"), msg.MUST_BE_DEFINED + " when clientCert is defined")
     if has_key and not has_cert:
-        out.add(path.field("clientCert"), MUST_BE_DEFINED + " when clientKey is defined")
+        out.add(path.field("clientCert"), msg.MUST_BE_DEFINED + " when clientKey is defined")

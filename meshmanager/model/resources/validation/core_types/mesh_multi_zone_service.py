@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.core_types._common import (
-    LABEL_SELECTOR,
-    MUST_NOT_BE_EMPTY,
-    items,
-    obj,
-    one_of_listed,
+from meshmanager.model.resources.validation import messages as msg
+from meshmanager.model.resources.validation.base import Context, Violations, validator
+from meshmanager.model.resources.validation.core_types._common import LABEL_SELECTOR, ROOT
+from meshmanager.model.resources.validation.schema import (
+    Arr,
+    Int,
+    Obj,
+    Str,
+    as_dict,
+    as_list,
+    validate_with_schema,
 )
-from meshmanager.model.resources.validation.schema import Arr, Int, Obj, Str, check
+from meshmanager.model.resources.validation.tags import SUPPORTED_PROTOCOLS
 
-SUPPORTED_PROTOCOLS = ("grpc", "http", "http2", "kafka", "tcp")
 DEFAULT_PROTOCOL = "tcp"
 
 # `selector`, `ports` and `appProtocol` are checked by the rules below (Kuma's messages).
@@ -28,23 +31,22 @@ SPEC = Obj(
 
 @validator("MeshMultiZoneService")
 def validate_mesh_multi_zone_service(spec: Any, ctx: Context) -> Violations:
-    root = Path("spec")
-    structural = check(SPEC, spec, root)
-    if structural:
-        return structural
-    out = Violations()
-    spec = obj(spec)
-    match_labels = obj(obj(obj(spec.get("selector")).get("meshService")).get("matchLabels"))
-    if not match_labels:
-        out.add(root.field("selector").field("meshService").field("matchLabels"), "cannot be empty")
-    ports = items(spec.get("ports"))
+    return validate_with_schema(SPEC, spec, ROOT, _check_mesh_multi_zone_service)
+
+
+def _check_mesh_multi_zone_service(spec: dict[str, Any], out: Violations) -> None:
+    selector = as_dict(as_dict(spec.get("selector")).get("meshService"))
+    if not as_dict(selector.get("matchLabels")):
+        out.add(ROOT.field("selector").field("meshService").field("matchLabels"), "cannot be empty")
+    ports = as_list(spec.get("ports"))
     if not ports:
-        out.add(root.field("ports"), "cannot be empty")
+        out.add(ROOT.field("ports"), "cannot be empty")
     for i, port in enumerate(ports):
-        path = root.field("ports").index(i)
+        path = ROOT.field("ports").index(i)
         if port.get("name") == "":
-            out.add(path.field("name"), MUST_NOT_BE_EMPTY)
+            out.add(path.field("name"), msg.MUST_NOT_BE_EMPTY)
         protocol = port.get("appProtocol")
         if (DEFAULT_PROTOCOL if protocol is None else protocol) not in SUPPORTED_PROTOCOLS:
-            out.add(path.field("appProtocol"), one_of_listed("appProtocol", SUPPORTED_PROTOCOLS))
-    return out
+            out.add(
+                path.field("appProtocol"), msg.one_of_listed("appProtocol", SUPPORTED_PROTOCOLS)
+            )

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
 from meshmanager.model.resources.validation.core_types._common import (
     INVALID_ADDRESS,
-    INVALID_PORT,
-    MUST_NOT_BE_EMPTY,
-    is_dns_name,
-    is_ip,
+    ROOT,
     is_set,
     is_valid_port,
-    obj,
-    one_of_quoted,
 )
-from meshmanager.model.resources.validation.schema import Bool, Int, Obj, Str, check
+from meshmanager.model.resources.validation.golang.govalidator import is_dns_name
+from meshmanager.model.resources.validation.golang.net import is_ip
+from meshmanager.model.resources.validation.schema import (
+    Bool,
+    Int,
+    Obj,
+    Str,
+    as_dict,
+    validate_with_schema,
+)
 
 PROTOCOLS = ("grpc", "http")
 ENV_MODES = ("Disabled", "Optional", "Required")
@@ -34,33 +39,30 @@ SPEC = Obj(
 
 @validator("MeshOpenTelemetryBackend")
 def validate_mesh_open_telemetry_backend(spec: Any, ctx: Context) -> Violations:
-    root = Path("spec")
-    structural = check(SPEC, spec, root)
-    if structural:
-        return structural
-    out = Violations()
-    spec = obj(spec)
+    return validate_with_schema(SPEC, spec, ROOT, _check_mesh_open_telemetry_backend)
+
+
+def _check_mesh_open_telemetry_backend(spec: dict[str, Any], out: Violations) -> None:
     protocol = spec.get("protocol")
     protocol = "grpc" if protocol is None else protocol
     if is_set(spec, "endpoint"):
-        _check_endpoint(obj(spec["endpoint"]), protocol, root.field("endpoint"), out)
+        _check_endpoint(as_dict(spec["endpoint"]), protocol, ROOT.field("endpoint"), out)
     if protocol != "" and protocol not in PROTOCOLS:
-        out.add(root.field("protocol"), one_of_quoted("protocol", PROTOCOLS))
-    env = obj(spec.get("env"))
+        out.add(ROOT.field("protocol"), msg.must_be_one_of("protocol", PROTOCOLS))
+    env = as_dict(spec.get("env"))
     for field, allowed in (("mode", ENV_MODES), ("precedence", ENV_PRECEDENCES)):
         if env.get(field) and env[field] not in allowed:
-            out.add(root.field("env").field(field), one_of_quoted(field, allowed))
-    return out
+            out.add(ROOT.field("env").field(field), msg.must_be_one_of(field, allowed))
 
 
 def _check_endpoint(endpoint: dict[str, Any], protocol: str, path: Path, out: Violations) -> None:
     address = endpoint.get("address")
     if address == "":
-        out.add(path.field("address"), MUST_NOT_BE_EMPTY)
+        out.add(path.field("address"), msg.MUST_NOT_BE_EMPTY)
     elif address is not None and not (is_ip(address) or is_dns_name(address)):
         out.add(path.field("address"), INVALID_ADDRESS)
     if is_set(endpoint, "port") and not is_valid_port(endpoint["port"]):
-        out.add(path.field("port"), INVALID_PORT)
+        out.add(path.field("port"), msg.INVALID_PORT)
     url_path = endpoint.get("path")
     if not url_path:
         return

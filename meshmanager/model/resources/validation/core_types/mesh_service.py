@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
+from meshmanager.model.resources.validation.base import Context, Violations, validator
 from meshmanager.model.resources.validation.core_types._common import (
     LABEL_SELECTOR,
+    ROOT,
     check_name_length,
     is_set,
-    obj,
 )
 from meshmanager.model.resources.validation.schema import (
     Arr,
@@ -18,7 +18,8 @@ from meshmanager.model.resources.validation.schema import (
     Map,
     Obj,
     Str,
-    check,
+    as_dict,
+    validate_with_schema,
 )
 
 MAX_NAME_LENGTH = 63
@@ -49,15 +50,16 @@ SPEC = Obj(
 
 @validator("MeshService")
 def validate_mesh_service(spec: Any, ctx: Context) -> Violations:
-    structural = check(SPEC, spec, Path("spec"))
-    if structural:
-        return structural
-    out = Violations()
+    return validate_with_schema(
+        SPEC, spec, ROOT, lambda checked, out: _check_mesh_service(ctx, checked, out)
+    )
+
+
+def _check_mesh_service(ctx: Context, spec: dict[str, Any], out: Violations) -> None:
     check_name_length(ctx, MAX_NAME_LENGTH, out)
-    selector = obj(obj(spec).get("selector"))
+    selector = as_dict(spec.get("selector"))
     if sum(is_set(selector, key) for key in SELECTORS) > 1:
         out.add(
-            Path("spec").field("selector"),
+            ROOT.field("selector"),
             "must specify only one of: dataplaneTags, dataplaneRef, or dataplaneLabels",
         )
-    return out

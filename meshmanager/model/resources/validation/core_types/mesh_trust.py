@@ -5,17 +5,17 @@ from __future__ import annotations
 import binascii
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.core_types._common import (
-    MUST_BE_DEFINED,
-    MUST_NOT_BE_EMPTY,
-    check_length,
-    is_set,
-    items,
-    obj,
-    one_of_listed,
+from meshmanager.model.resources.validation.core_types._common import ROOT, check_length, is_set
+from meshmanager.model.resources.validation.schema import (
+    Arr,
+    Obj,
+    Str,
+    as_dict,
+    as_list,
+    validate_with_schema,
 )
-from meshmanager.model.resources.validation.schema import Arr, Obj, Str, check
 
 MAX_TRUST_DOMAIN_LENGTH = 253
 PRIVATE_KEY_BLOCKS = frozenset(
@@ -34,32 +34,29 @@ SPEC = Obj(
 
 @validator("MeshTrust")
 def validate_mesh_trust(spec: Any, ctx: Context) -> Violations:
-    root = Path("spec")
-    structural = check(SPEC, spec, root)
-    if structural:
-        return structural
-    out = Violations()
-    spec = obj(spec)
-    _check_ca_bundles(items(spec.get("caBundles")), root.field("caBundles"), out)
+    return validate_with_schema(SPEC, spec, ROOT, _check_mesh_trust)
+
+
+def _check_mesh_trust(spec: dict[str, Any], out: Violations) -> None:
+    _check_ca_bundles(as_list(spec.get("caBundles")), ROOT.field("caBundles"), out)
     trust_domain = spec.get("trustDomain") or ""
     if trust_domain == "":
-        out.add(root.field("trustDomain"), "trustDomain needs to be defined")
-    check_length(root.field("trustDomain"), MAX_TRUST_DOMAIN_LENGTH, trust_domain, out)
-    return out
+        out.add(ROOT.field("trustDomain"), "trustDomain needs to be defined")
+    check_length(ROOT.field("trustDomain"), MAX_TRUST_DOMAIN_LENGTH, trust_domain, out)
 
 
 def _check_ca_bundles(bundles: list[Any], path: Path, out: Violations) -> None:
     if not bundles:
-        out.add(path, MUST_NOT_BE_EMPTY)
+        out.add(path, msg.MUST_NOT_BE_EMPTY)
         return
     for i, bundle in enumerate(bundles):
-        kind = obj(bundle).get("type") or ""
+        kind = as_dict(bundle).get("type") or ""
         if kind != "Pem":
             # Kuma reports this one at the list's own path.
-            out.add(path.field("type"), one_of_listed(kind, ["Pem"]))
+            out.add(path.field("type"), msg.one_of_listed(kind, ["Pem"]))
         elif not is_set(bundle, "pem"):
-            out.add(path.index(i).field("pem"), MUST_BE_DEFINED)
-        elif not is_pem_certificate(obj(bundle["pem"]).get("value") or ""):
+            out.add(path.index(i).field("pem"), msg.MUST_BE_DEFINED)
+        elif not is_pem_certificate(as_dict(bundle["pem"]).get("value") or ""):
             out.add(
                 path.index(i).field("pem").field("value"),
                 "provided certificate has incorrect format",

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
+from meshmanager.model.resources.validation.base import Context, Violations, validator
+from meshmanager.model.resources.validation.core_types._common import ROOT
 from meshmanager.model.resources.validation.schema import Int, Obj, Str, check
 
 SPEC = Obj(
@@ -17,4 +18,4 @@ SPEC = Obj(
 
 @validator("MeshZoneAddress")
 def validate_mesh_zone_address(spec: Any, ctx: Context) -> Violations:
-    return check(SPEC, spec, Path("spec"))
+    return check(SPEC, spec, ROOT)

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.core_types._common import Base64Bytes
-from meshmanager.model.resources.validation.schema import Obj, check
+from meshmanager.model.resources.validation.schema import Base64Bytes, Obj, check
 
 # Old-style type: the body is flat, so paths start at the field (`data`).
 SECRET_BODY = Obj({"data": Base64Bytes()}, required=["data"])

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.core_types._common import check_name_length
-from meshmanager.model.resources.validation.schema import Obj, check
+from meshmanager.model.resources.validation.base import Context, Violations, validator
+from meshmanager.model.resources.validation.core_types._common import ROOT, check_name_length
+from meshmanager.model.resources.validation.schema import Obj, validate_with_schema
 
 MAX_NAME_LENGTH = 253
 SPEC = Obj({})
@@ -15,9 +15,6 @@ SPEC = Obj({})
 
 @validator("Workload")
 def validate_workload(spec: Any, ctx: Context) -> Violations:
-    structural = check(SPEC, spec, Path("spec"))
-    if structural:
-        return structural
-    out = Violations()
-    check_name_length(ctx, MAX_NAME_LENGTH, out)
-    return out
+    return validate_with_schema(
+        SPEC, spec, ROOT, lambda _spec, out: check_name_length(ctx, MAX_NAME_LENGTH, out)
+    )

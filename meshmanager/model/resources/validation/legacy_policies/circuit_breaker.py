@@ -5,21 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
+from meshmanager.model.resources.validation.legacy_policies.policy import validate_connection_policy
 from meshmanager.model.resources.validation.legacy_policies.protojson import (
     BOOL,
     DOUBLE,
     DURATION,
     UINT32,
-    decode,
     message,
     sub,
 )
-from meshmanager.model.resources.validation.legacy_policies.selectors import (
-    ONLY_SERVICE,
-    SELECTORS,
-    WITH_SERVICE,
-    validate_selectors,
-)
+from meshmanager.model.resources.validation.legacy_policies.selectors import SELECTORS
 
 ERRORS = message({"consecutive": UINT32})
 DETECTORS = message(
@@ -57,16 +52,10 @@ PERCENT_RANGE = "has to be in [0.0 - 100.0] range"
 
 @validator("CircuitBreaker")
 def validate_circuit_breaker(spec: Any, ctx: Context) -> Violations:
-    problems, breaker = decode(CIRCUIT_BREAKER, spec)
-    if problems:
-        return problems
-    out = validate_selectors(Path("sources"), breaker.get("sources"), WITH_SERVICE)
-    out.extend(validate_selectors(Path("destinations"), breaker.get("destinations"), ONLY_SERVICE))
-    out.extend(_validate_conf(Path("conf"), breaker.get("conf")))
-    return out
+    return validate_connection_policy(CIRCUIT_BREAKER, spec, _validate_conf)
 
 
-def _validate_conf(path: Path, conf: dict[str, Any] | None) -> Violations:
+def _validate_conf(path: Path, conf: dict[str, Any]) -> Violations:
     out = Violations()
     detectors, thresholds = sub(conf, "detectors"), sub(conf, "thresholds")
     has_detectors = bool(detectors)  # any detector message set
@@ -74,7 +63,6 @@ def _validate_conf(path: Path, conf: dict[str, Any] | None) -> Violations:
     if not has_detectors and not has_thresholds:
         out.add(path, "must have at least one of the detector or threshold configured")
         return out
-    assert conf is not None
     if detectors is not None and not has_detectors:
         out.add(path.field("detectors"), "can't be empty")
     if conf.get("maxEjectionPercent", 0) > 100:

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from meshmanager.model.resources.validation.legacy_policies.golang import go_quote
+from meshmanager.model.resources.validation.golang.strconv import go_quote
 
 PREFIX = "native Envoy resource is not valid: "
 

@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.legacy_policies.golang import (
-    go_quote,
-    is_dns_name,
-    is_ip,
-    parse_uint,
-    split_host_port,
-)
+from meshmanager.model.resources.validation.golang.govalidator import is_dns_name
+from meshmanager.model.resources.validation.golang.net import AddressError, is_ip, split_host_port
+from meshmanager.model.resources.validation.golang.strconv import parse_uint
 from meshmanager.model.resources.validation.legacy_policies.protojson import (
     BOOL,
     BYTES,
     STRING,
-    STRING_MAP,
-    decode,
     message,
     sub,
+    validate_decoded,
 )
-from meshmanager.model.resources.validation.legacy_policies.selectors import (
-    PROTOCOL_TAG,
+from meshmanager.model.resources.validation.schema import STRING_MAP
+from meshmanager.model.resources.validation.tags import (
     SERVICE_TAG,
-    SUPPORTED_PROTOCOLS,
     TagRules,
-    parse_protocol,
+    check_protocol_tag,
     tag_path,
     validate_tags,
 )
@@ -50,20 +43,21 @@ TLS = message(
 )
 NETWORKING = message({"address": STRING, "tls": TLS, "disableHostDNSEntry": BOOL})
 EXTERNAL_SERVICE = message({"networking": NETWORKING, "tags": STRING_MAP})
+# Kuma checks the protocol tag ahead of the other tag rules.
+SERVICE_TAGS = TagRules(require_service=True, map_checks=[check_protocol_tag])
 
 
 @validator("ExternalService")
 def validate_external_service(spec: Any, ctx: Context) -> Violations:
-    problems, service = decode(EXTERNAL_SERVICE, spec)
-    if problems:
-        return problems
+    return validate_decoded(EXTERNAL_SERVICE, spec, _validate_external_service)
+
+
+def _validate_external_service(service: dict[str, Any]) -> Violations:
     networking = service.get("networking")
     tags: dict[str, str] = service.get("tags") or {}
     out = _validate_networking(Path("networking"), networking)
-    # Kuma adds the protocol violation ahead of the other tag violations.
-    out.extend(_validate_protocol(Path("tags"), tags))
-    out.extend(validate_tags(Path("tags"), tags, TagRules(require_service=True)))
-    address = split_host_port((networking or {}).get("address", ""))
+    validate_tags(Path("tags"), tags, SERVICE_TAGS, out)
+    address = _split_host_port((networking or {}).get("address", ""))
     if tags.get(SERVICE_TAG) and address is not None and address[0] == tags[SERVICE_TAG]:
         out.add(tag_path(Path("tags"), SERVICE_TAG), "cannot be the same as networking.address")
     return out
@@ -90,9 +84,10 @@ def _validate_address(path: Path, address: str) -> Violations:
     if address == "":
         out.add(path, "address can't be empty")
         return out
-    host, port = split_host_port(address) or ("", "")
-    if split_host_port(address) is None:
+    host_port = _split_host_port(address)
+    if host_port is None:
         out.add(path, "unable to parse address")
+    host, port = host_port or ("", "")
     if not is_ip(host) and not is_dns_name(host):
         out.add(path, "address has to be a valid IP address or a domain name")
     port_number, parsed = parse_uint(port, 32)
@@ -103,12 +98,8 @@ def _validate_address(path: Path, address: str) -> Violations:
     return out
 
 
-def _validate_protocol(path: Path, tags: Mapping[str, str]) -> Violations:
-    out = Violations()
-    if PROTOCOL_TAG in tags and parse_protocol(tags[PROTOCOL_TAG]) is None:
-        out.add(
-            tag_path(path, PROTOCOL_TAG),
-            f"tag {go_quote(PROTOCOL_TAG)} has an invalid value {go_quote(tags[PROTOCOL_TAG])}. "
-            f"Allowed values: {', '.join(SUPPORTED_PROTOCOLS)}",
-        )
-    return out
+def _split_host_port(address: str) -> tuple[str, str] | None:
+    try:
+        return split_host_port(address)
+    except AddressError:
+        return None

@@ -6,23 +6,24 @@ import re
 from typing import Any
 
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.legacy_policies.golang import has_http_status_text
+from meshmanager.model.resources.validation.golang.httpstatus import has_status_text
+from meshmanager.model.resources.validation.golang.regexp import SPACE
+from meshmanager.model.resources.validation.legacy_policies.policy import validate_connection_policy
 from meshmanager.model.resources.validation.legacy_policies.protojson import (
     DOUBLE,
     DURATION,
     STRING,
     UINT32,
-    decode,
     message,
 )
 from meshmanager.model.resources.validation.legacy_policies.selectors import (
+    ANY_TAGS,
     HTTP_BASED_PROTOCOLS,
     SELECTORS,
     SelectorRules,
-    TagRules,
     protocol_among,
-    validate_selectors,
 )
+from meshmanager.model.resources.validation.tags import TagRules
 
 CONF = message(
     {
@@ -33,24 +34,19 @@ CONF = message(
 )
 FAULT_INJECTION = message({"sources": SELECTORS, "destinations": SELECTORS, "conf": CONF})
 
-SOURCES = SelectorRules(TagRules(at_least_one_tag=True))
 DESTINATIONS = SelectorRules(
-    TagRules(at_least_one_tag=True, tags_checks=(protocol_among(HTTP_BASED_PROTOCOLS),))
+    TagRules(require_at_least_one_tag=True, map_checks=(protocol_among(HTTP_BASED_PROTOCOLS),))
 )
-# unanchored, as Kuma matches it; [0-9] and an explicit space class are Go's \d and \s
-_BANDWIDTH = re.compile(r"[0-9]*[\t\n\f\r ]?[gmk]bps")
+# unanchored, as Kuma matches it; [0-9] and SPACE are Go's \d and \s
+_BANDWIDTH = re.compile(rf"[0-9]*{SPACE}?[gmk]bps")
 CANNOT_BE_EMPTY = "cannot be empty"
 
 
 @validator("FaultInjection")
 def validate_fault_injection(spec: Any, ctx: Context) -> Violations:
-    problems, fault = decode(FAULT_INJECTION, spec)
-    if problems:
-        return problems
-    out = validate_selectors(Path("sources"), fault.get("sources"), SOURCES)
-    out.extend(validate_selectors(Path("destinations"), fault.get("destinations"), DESTINATIONS))
-    out.extend(_validate_conf(Path("conf"), fault.get("conf") or {}))
-    return out
+    return validate_connection_policy(
+        FAULT_INJECTION, spec, _validate_conf, sources=ANY_TAGS, destinations=DESTINATIONS
+    )
 
 
 def _validate_conf(path: Path, conf: dict[str, Any]) -> Violations:
@@ -87,7 +83,7 @@ def _validate_http_status(path: Path, abort: dict[str, Any]) -> Violations:
     status = abort.get("httpStatus")
     if status is None:
         out.add(path, CANNOT_BE_EMPTY)
-    elif not has_http_status_text(status):
+    elif not has_status_text(status):
         out.add(path, "http status code is incorrect")
     return out
 

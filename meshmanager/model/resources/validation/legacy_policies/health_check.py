@@ -9,6 +9,7 @@ from meshmanager.model.resources.validation.legacy_policies.durations import (
     HAS_TO_BE_DEFINED,
     positive_duration,
 )
+from meshmanager.model.resources.validation.legacy_policies.policy import validate_connection_policy
 from meshmanager.model.resources.validation.legacy_policies.protojson import (
     BOOL,
     BYTES,
@@ -16,15 +17,9 @@ from meshmanager.model.resources.validation.legacy_policies.protojson import (
     FLOAT,
     STRING,
     UINT32,
-    decode,
     message,
 )
-from meshmanager.model.resources.validation.legacy_policies.selectors import (
-    ONLY_SERVICE,
-    SELECTORS,
-    WITH_SERVICE,
-    validate_selectors,
-)
+from meshmanager.model.resources.validation.legacy_policies.selectors import SELECTORS
 from meshmanager.model.resources.validation.schema import Arr
 
 HTTP = message(
@@ -62,22 +57,11 @@ HEALTH_CHECK = message({"sources": SELECTORS, "destinations": SELECTORS, "conf":
 
 @validator("HealthCheck")
 def validate_health_check(spec: Any, ctx: Context) -> Violations:
-    problems, health_check = decode(HEALTH_CHECK, spec)
-    if problems:
-        return problems
-    out = validate_selectors(Path("sources"), health_check.get("sources"), WITH_SERVICE)
-    out.extend(
-        validate_selectors(Path("destinations"), health_check.get("destinations"), ONLY_SERVICE)
-    )
-    out.extend(_validate_conf(Path("conf"), health_check.get("conf")))
-    return out
+    return validate_connection_policy(HEALTH_CHECK, spec, _validate_conf, HAS_TO_BE_DEFINED)
 
 
-def _validate_conf(path: Path, conf: dict[str, Any] | None) -> Violations:
+def _validate_conf(path: Path, conf: dict[str, Any]) -> Violations:
     out = Violations()
-    if conf is None:
-        out.add(path, HAS_TO_BE_DEFINED)
-        return out
     for name in ("interval", "timeout"):
         out.extend(positive_duration(path.field(name), conf.get(name)))
     for name in ("unhealthyThreshold", "healthyThreshold"):

@@ -8,34 +8,33 @@ Kuma reads old-style specs with the legacy `jsonpb` unmarshaler, which:
   (empty) message or map; a `null` map value or list element is its type's zero value;
 * keeps only the last member (in declaration order) of a oneof given several times.
 
-`decode()` checks a body against a `message()` schema and returns its canonical form:
-JSON field names, unset fields left out, numbers as numbers and durations as nanoseconds.
+`validate_decoded()` checks a body against a `message()` schema and runs a type's rules on
+its canonical form: JSON field names, unset fields left out, numbers as numbers and
+durations as nanoseconds.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 import re
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from meshmanager.model.resources.validation.base import Path, Violations
-from meshmanager.model.resources.validation.legacy_policies.golang import (
-    go_quote,
-    parse_duration,
-)
+from meshmanager.model.resources.validation.golang.durations import parse_duration
 from meshmanager.model.resources.validation.schema import (
     Arr,
+    Base64Bytes,
     Bool,
     Map,
+    Message,
     Node,
-    Obj,
+    ProtoDuration,
     Str,
     check,
+    json_name,
 )
 
 _JSON_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
@@ -44,30 +43,10 @@ _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 FLOAT32_MAX = 3.4028234663852886e38
 
 
-def lower_camel(proto_name: str) -> str:
-    """The JSON name protoc gives a field: `max_ejection_percent` -> `maxEjectionPercent`."""
-    parts = proto_name.split("_")
-    return parts[0] + "".join(part[:1].upper() + part[1:] for part in parts[1:])
-
-
-@dataclass
-class Message(Obj):
-    """A protobuf message; build it with `message()`."""
-
-    declared: Sequence[tuple[str, str]] = ()  # (proto name, JSON name), in declaration order
-    oneofs: Sequence[Sequence[str]] = ()  # JSON names of each oneof, in declaration order
-
-
 def message(fields: Mapping[str, Node], oneofs: Sequence[Sequence[str]] = ()) -> Message:
-    """A message schema from its fields, named as in the .proto file, in its order."""
-    accepted: dict[str, Node] = {}
-    declared = []
-    for proto_name, node in fields.items():
-        accepted[proto_name] = node
-        accepted[lower_camel(proto_name)] = node
-        declared.append((proto_name, lower_camel(proto_name)))
-    groups = [tuple(lower_camel(name) for name in group) for group in oneofs]
-    return Message(fields=accepted, declared=declared, oneofs=groups)
+    """A message as jsonpb reads it, from its fields named as in the .proto file, in its
+    order."""
+    return Message(fields, oneofs, jsonpb=True)
 
 
 class Scalar(Node):
@@ -86,11 +65,12 @@ class Integer(Scalar):
     bits: int = 32
     signed: bool = False
     zero: Any = 0
+    schema_type: ClassVar[str] = "integer"
 
     def check(self, value: Any, path: Path, out: Violations) -> None:
         number = _integer(value)
         if number is None:
-            self._type_error("integer", value, path, out)
+            self._type_error(value, path, out)
             return
         low = -(1 << (self.bits - 1)) if self.signed else 0
         high = (1 << (self.bits - 1 if self.signed else self.bits)) - 1
@@ -119,11 +99,12 @@ class Floating(Scalar):
 
     bits: int = 64
     zero: Any = 0.0
+    schema_type: ClassVar[str] = "number"
 
     def check(self, value: Any, path: Path, out: Violations) -> None:
         number = _floating(value)
         if number is None:
-            self._type_error("number", value, path, out)
+            self._type_error(value, path, out)
         elif self.bits == 32 and number > FLOAT32_MAX:
             out.add(path, f"in body should be less than or equal to {FLOAT32_MAX}")
         elif self.bits == 32 and number < -FLOAT32_MAX:
@@ -151,52 +132,11 @@ def _floating(value: Any) -> float | None:
 
 
 @dataclass
-class Duration(Scalar):
-    """google.protobuf.Duration: a Go duration string; decoded to nanoseconds."""
-
-    zero: Any = 0
-
-    def check(self, value: Any, path: Path, out: Violations) -> None:
-        if not isinstance(value, str):
-            self._type_error("string", value, path, out)
-            return
-        try:
-            parse_duration(value)
-        except ValueError:
-            out.add(path, f"in body must be of type duration: {go_quote(value)}")
-
-    def decode(self, value: Any) -> Any:
-        return parse_duration(value)
-
-
-@dataclass
-class Bytes(Scalar):
-    """bytes / BytesValue: standard base64 with padding; decoded to bytes."""
-
-    zero: Any = b""
-
-    def check(self, value: Any, path: Path, out: Violations) -> None:
-        if not isinstance(value, str):
-            self._type_error("string", value, path, out)
-        elif _base64(value) is None:
-            out.add(path, f"in body must be of type byte: {go_quote(value)}")
-
-    def decode(self, value: Any) -> Any:
-        return _base64(value)
-
-
-def _base64(text: str) -> bytes | None:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-
-
-@dataclass
 class Enum(Scalar):
     """A proto3 enum whose numbers are 0..n-1: its value name, or a number."""
 
     names: Sequence[str] = ()
+    schema_type: ClassVar[str] = "string"
 
     def __post_init__(self) -> None:
         self.zero = self.names[0]
@@ -205,7 +145,7 @@ class Enum(Scalar):
         if isinstance(value, int) and not isinstance(value, bool):
             Integer(bits=32, signed=True).check(value, path, out)
         elif not isinstance(value, str):
-            self._type_error("string", value, path, out)
+            self._type_error(value, path, out)
         elif value not in self.names:
             out.add(path, f"in body should be one of [{' '.join(self.names)}]")
 
@@ -221,19 +161,22 @@ UINT32 = Integer(bits=32)
 UINT64 = Integer(bits=64)
 DOUBLE = Floating(bits=64)
 FLOAT = Floating(bits=32)
-DURATION = Duration()
-BYTES = Bytes()
-STRING_MAP = Map(Str())
+DURATION = ProtoDuration()
+BYTES = Base64Bytes(strict=True)
 
 
-def decode(schema: Message, body: Any) -> tuple[Violations, dict[str, Any]]:
-    """Check `body` against `schema`; when it is sound, also return its canonical form."""
+DecodedRules = Callable[[dict[str, Any]], Violations]
+
+
+def validate_decoded(schema: Message, body: Any, rules: DecodedRules) -> Violations:
+    """The violations of `body` against `schema` if any; else those `rules` find in its
+    canonical form."""
     body = {} if body is None else body
     problems = check(schema, body, Path())
     if problems:
-        return problems, {}
+        return problems
     decoded: dict[str, Any] = _decode(schema, body)
-    return problems, decoded
+    return rules(decoded)
 
 
 def _decode(node: Node, value: Any) -> Any:
@@ -245,6 +188,8 @@ def _decode(node: Node, value: Any) -> Any:
         return {key: _decode_element(node.values, item) for key, item in value.items()}
     if isinstance(node, Scalar):
         return node.decode(value)
+    if isinstance(node, ProtoDuration):
+        return parse_duration(value)
     return value
 
 
@@ -254,12 +199,14 @@ def _decode_element(node: Node, value: Any) -> Any:
 
 
 def _zero(node: Node) -> Any:
-    if isinstance(node, Obj | Map):
+    if isinstance(node, Message | Map):
         return {}
     if isinstance(node, Arr):
         return []
     if isinstance(node, Scalar):
         return node.zero
+    if isinstance(node, ProtoDuration):
+        return 0
     if isinstance(node, Bool):
         return False
     return ""
@@ -267,14 +214,15 @@ def _zero(node: Node) -> Any:
 
 def _decode_message(schema: Message, value: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for proto_name, json_name in schema.declared:
-        raw = value[json_name] if json_name in value else value.get(proto_name)
+    for proto_name, node in schema.fields.items():
+        name = json_name(proto_name)
+        raw = value[name] if name in value else value.get(proto_name)
         if raw is None or raw == []:
             continue
-        out[json_name] = _decode(schema.fields[json_name], raw)
+        out[name] = _decode(node, raw)
     for group in schema.oneofs:
-        for name in [member for member in group if member in out][:-1]:
-            del out[name]
+        for member in [json_name(m) for m in group if json_name(m) in out][:-1]:
+            del out[member]
     return out
 
 

@@ -9,18 +9,16 @@ from meshmanager.model.resources.validation.base import Context, Path, Violation
 from meshmanager.model.resources.validation.legacy_policies import envoy
 from meshmanager.model.resources.validation.legacy_policies.protojson import (
     STRING,
-    STRING_MAP,
-    Message,
-    decode,
     message,
+    validate_decoded,
 )
 from meshmanager.model.resources.validation.legacy_policies.selectors import (
     SELECTORS,
     SelectorRules,
-    TagRules,
     validate_selectors,
 )
-from meshmanager.model.resources.validation.schema import Arr
+from meshmanager.model.resources.validation.schema import STRING_MAP, Arr, Message
+from meshmanager.model.resources.validation.tags import TagRules
 
 # The profiles a Kuma control plane registers; a context may name others
 # (`available_proxy_template_profiles`).
@@ -53,7 +51,7 @@ CONF = message(
 )
 PROXY_TEMPLATE = message({"selectors": SELECTORS, "conf": CONF})
 SELECTOR_RULES = SelectorRules(
-    TagRules(at_least_one_tag=True, require_service=True), at_least_one_selector=False
+    TagRules(require_at_least_one_tag=True, require_service=True), at_least_one_selector=False
 )
 
 RESOURCE_OPERATIONS = ("add", "patch", "remove")
@@ -69,10 +67,13 @@ ENVOY_TYPES = {
 
 @validator("ProxyTemplate")
 def validate_proxy_template(spec: Any, ctx: Context) -> Violations:
-    problems, template = decode(PROXY_TEMPLATE, spec)
-    if problems:
-        return problems
     profiles = ctx.extra.get("available_proxy_template_profiles", DEFAULT_PROFILES)
+    return validate_decoded(
+        PROXY_TEMPLATE, spec, lambda template: _validate_proxy_template(template, profiles)
+    )
+
+
+def _validate_proxy_template(template: dict[str, Any], profiles: Collection[str]) -> Violations:
     out = validate_selectors(Path("selectors"), template.get("selectors"), SELECTOR_RULES)
     conf = template.get("conf") or {}
     root = Path("conf")

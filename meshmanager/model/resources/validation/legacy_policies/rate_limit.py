@@ -5,21 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
+from meshmanager.model.resources.validation.legacy_policies.policy import validate_connection_policy
 from meshmanager.model.resources.validation.legacy_policies.protojson import (
     BOOL,
     DURATION,
     STRING,
     UINT32,
-    decode,
     message,
 )
 from meshmanager.model.resources.validation.legacy_policies.selectors import (
     ANY_TAGS,
     SELECTORS,
-    tag_path,
-    validate_selectors,
 )
 from meshmanager.model.resources.validation.schema import Arr
+from meshmanager.model.resources.validation.tags import tag_path
 
 ON_RATE_LIMIT = message(
     {
@@ -35,17 +34,15 @@ RATE_LIMIT = message(
 
 @validator("RateLimit")
 def validate_rate_limit(spec: Any, ctx: Context) -> Violations:
-    problems, rate_limit = decode(RATE_LIMIT, spec)
-    if problems:
-        return problems
-    out = validate_selectors(Path("sources"), rate_limit.get("sources"), ANY_TAGS)
-    out.extend(validate_selectors(Path("destinations"), rate_limit.get("destinations"), ANY_TAGS))
-    conf = rate_limit.get("conf")
-    if conf is None:
-        out.add(Path("conf"), "must have conf")
-    elif "http" in conf:
-        out.extend(_validate_http(Path("conf").field("http"), conf["http"]))
-    return out
+    return validate_connection_policy(
+        RATE_LIMIT, spec, _validate_conf, "must have conf", sources=ANY_TAGS, destinations=ANY_TAGS
+    )
+
+
+def _validate_conf(path: Path, conf: dict[str, Any]) -> Violations:
+    if "http" not in conf:
+        return Violations()
+    return _validate_http(path.field("http"), conf["http"])
 
 
 def _validate_http(path: Path, http: dict[str, Any]) -> Violations:

@@ -5,25 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
+from meshmanager.model.resources.validation.golang.strconv import go_quote
 from meshmanager.model.resources.validation.legacy_policies.durations import (
     HAS_TO_BE_DEFINED,
     greater_than_0,
     greater_than_0_when_defined,
 )
-from meshmanager.model.resources.validation.legacy_policies.golang import go_quote
+from meshmanager.model.resources.validation.legacy_policies.policy import validate_connection_policy
 from meshmanager.model.resources.validation.legacy_policies.protojson import (
     DURATION,
     UINT32,
     Enum,
-    decode,
     message,
 )
-from meshmanager.model.resources.validation.legacy_policies.selectors import (
-    ONLY_SERVICE,
-    SELECTORS,
-    WITH_SERVICE,
-    validate_selectors,
-)
+from meshmanager.model.resources.validation.legacy_policies.selectors import SELECTORS
 from meshmanager.model.resources.validation.schema import Arr
 
 HTTP_METHOD = Enum(
@@ -72,20 +67,11 @@ FIELD_CANNOT_BE_EMPTY = "field cannot be empty"
 
 @validator("Retry")
 def validate_retry(spec: Any, ctx: Context) -> Violations:
-    problems, retry = decode(RETRY, spec)
-    if problems:
-        return problems
-    out = validate_selectors(Path("sources"), retry.get("sources"), WITH_SERVICE)
-    out.extend(validate_selectors(Path("destinations"), retry.get("destinations"), ONLY_SERVICE))
-    out.extend(_validate_conf(Path("conf"), retry.get("conf")))
-    return out
+    return validate_connection_policy(RETRY, spec, _validate_conf, HAS_TO_BE_DEFINED)
 
 
-def _validate_conf(path: Path, conf: dict[str, Any] | None) -> Violations:
+def _validate_conf(path: Path, conf: dict[str, Any]) -> Violations:
     out = Violations()
-    if conf is None:
-        out.add(path, HAS_TO_BE_DEFINED)
-        return out
     if not conf:
         out.add(path, "missing protocol [grpc|http|tcp] configuration")
         return out

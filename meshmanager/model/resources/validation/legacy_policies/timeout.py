@@ -10,17 +10,12 @@ from meshmanager.model.resources.validation.legacy_policies.durations import (
     greater_than_0,
     greater_than_0_when_defined,
 )
+from meshmanager.model.resources.validation.legacy_policies.policy import validate_connection_policy
 from meshmanager.model.resources.validation.legacy_policies.protojson import (
     DURATION,
-    decode,
     message,
 )
-from meshmanager.model.resources.validation.legacy_policies.selectors import (
-    ONLY_SERVICE,
-    SELECTORS,
-    WITH_SERVICE,
-    validate_selectors,
-)
+from meshmanager.model.resources.validation.legacy_policies.selectors import SELECTORS
 
 CONF = message(
     {
@@ -43,20 +38,11 @@ NO_TIMEOUT_IN_SECTION = "at least one timeout in section has to be defined"
 
 @validator("Timeout")
 def validate_timeout(spec: Any, ctx: Context) -> Violations:
-    problems, timeout = decode(TIMEOUT, spec)
-    if problems:
-        return problems
-    out = validate_selectors(Path("sources"), timeout.get("sources"), WITH_SERVICE)
-    out.extend(validate_selectors(Path("destinations"), timeout.get("destinations"), ONLY_SERVICE))
-    out.extend(_validate_conf(Path("conf"), timeout.get("conf")))
-    return out
+    return validate_connection_policy(TIMEOUT, spec, _validate_conf, HAS_TO_BE_DEFINED)
 
 
-def _validate_conf(path: Path, conf: dict[str, Any] | None) -> Violations:
+def _validate_conf(path: Path, conf: dict[str, Any]) -> Violations:
     out = Violations()
-    if conf is None:
-        out.add(path, HAS_TO_BE_DEFINED)
-        return out
     if (tcp := conf.get("tcp")) is not None:
         if "idleTimeout" not in tcp:
             out.add(path.field("tcp"), NO_TIMEOUT_IN_SECTION)

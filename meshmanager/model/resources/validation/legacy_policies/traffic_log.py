@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
+from meshmanager.model.resources.validation.base import Context, Violations, validator
+from meshmanager.model.resources.validation.legacy_policies.policy import validate_connection_policy
 from meshmanager.model.resources.validation.legacy_policies.protojson import (
     STRING,
-    decode,
     message,
 )
-from meshmanager.model.resources.validation.legacy_policies.selectors import (
-    ONLY_SERVICE,
-    SELECTORS,
-    WITH_SERVICE,
-    validate_selectors,
-)
+from meshmanager.model.resources.validation.legacy_policies.selectors import SELECTORS
 
 TRAFFIC_LOG = message(
     {"sources": SELECTORS, "destinations": SELECTORS, "conf": message({"backend": STRING})}
@@ -24,10 +19,5 @@ TRAFFIC_LOG = message(
 
 @validator("TrafficLog")
 def validate_traffic_log(spec: Any, ctx: Context) -> Violations:
-    problems, log = decode(TRAFFIC_LOG, spec)
-    if problems:
-        return problems
     # An empty conf or backend is fine: the mesh's default logging backend is used.
-    out = validate_selectors(Path("sources"), log.get("sources"), WITH_SERVICE)
-    out.extend(validate_selectors(Path("destinations"), log.get("destinations"), ONLY_SERVICE))
-    return out
+    return validate_connection_policy(TRAFFIC_LOG, spec)

@@ -5,26 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
+from meshmanager.model.resources.validation.legacy_policies.policy import validate_connection_policy
 from meshmanager.model.resources.validation.legacy_policies.protojson import (
     BOOL,
     STRING,
-    STRING_MAP,
     UINT32,
     UINT64,
-    decode,
     message,
     sub,
 )
 from meshmanager.model.resources.validation.legacy_policies.selectors import (
-    ONLY_SERVICE,
     SELECTORS,
-    WITH_SERVICE,
-    TagRules,
-    tag_path,
-    validate_selector,
-    validate_selectors,
 )
-from meshmanager.model.resources.validation.schema import Arr, Map
+from meshmanager.model.resources.validation.schema import STRING_MAP, Arr, Map
+from meshmanager.model.resources.validation.tags import TagRules, tag_path, validate_selector
 
 STRING_MATCHER = message(
     {"prefix": STRING, "exact": STRING, "regex": STRING}, oneofs=[("prefix", "exact", "regex")]
@@ -82,28 +76,18 @@ CONF = message(
 )
 TRAFFIC_ROUTE = message({"sources": SELECTORS, "destinations": SELECTORS, "conf": CONF})
 
-DESTINATION_TAGS = TagRules(at_least_one_tag=True, require_service=True)
+DESTINATION_TAGS = TagRules(require_at_least_one_tag=True, require_service=True)
 CANNOT_BE_EMPTY = "cannot be empty"
 RING_HASH_FUNCTIONS = ("XX_HASH", "MURMUR_HASH_2")
 
 
 @validator("TrafficRoute")
 def validate_traffic_route(spec: Any, ctx: Context) -> Violations:
-    problems, route = decode(TRAFFIC_ROUTE, spec)
-    if problems:
-        return problems
-    out = validate_selectors(Path("sources"), route.get("sources"), WITH_SERVICE)
-    out.extend(validate_selectors(Path("destinations"), route.get("destinations"), ONLY_SERVICE))
-    out.extend(_validate_conf(Path("conf"), route.get("conf")))
-    return out
+    return validate_connection_policy(TRAFFIC_ROUTE, spec, _validate_conf, CANNOT_BE_EMPTY)
 
 
-def _validate_conf(path: Path, conf: dict[str, Any] | None) -> Violations:
-    out = Violations()
-    if conf is None:
-        out.add(path, CANNOT_BE_EMPTY)
-        return out
-    out.extend(_validate_split_and_destination(path, conf))
+def _validate_conf(path: Path, conf: dict[str, Any]) -> Violations:
+    out = _validate_split_and_destination(path, conf)
     for i, http in enumerate(conf.get("http", [])):
         out.extend(_validate_http(path.field("http").index(i), http))
     out.extend(_validate_load_balancer(path.field("loadBalancer"), conf.get("loadBalancer")))
@@ -227,7 +211,7 @@ def _validate_split_and_destination(path: Path, conf: dict[str, Any]) -> Violati
     if split is not None:
         out.extend(_validate_split(path.field("split"), split))
     if destination is not None:
-        out.extend(validate_selector(path.field("destination"), destination, DESTINATION_TAGS))
+        validate_selector(path.field("destination"), destination, DESTINATION_TAGS, out)
     return out
 
 
@@ -238,11 +222,8 @@ def _validate_split(path: Path, split: list[dict[str, Any]]) -> Violations:
         if "weight" not in entry:
             out.add(path.index(i).field("weight"), "needs to be defined")
         total_weight += entry.get("weight", 0)
-        out.extend(
-            validate_selector(
-                path.index(i).field("destination"), entry.get("destination"), DESTINATION_TAGS
-            )
-        )
+        destination = entry.get("destination") or {}
+        validate_selector(path.index(i).field("destination"), destination, DESTINATION_TAGS, out)
     # Go sums the weights in a uint32, which wraps around.
     if total_weight % (1 << 32) == 0:
         out.add(path, "there must be at least one split entry with weight above 0")

@@ -7,8 +7,8 @@ from typing import Any
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
 from meshmanager.model.resources.validation.legacy_policies.protojson import (
     STRING,
-    decode,
     message,
+    validate_decoded,
 )
 from meshmanager.model.resources.validation.legacy_policies.selectors import (
     ANY_TAGS,
@@ -21,8 +21,9 @@ TRAFFIC_TRACE = message({"selectors": SELECTORS, "conf": message({"backend": STR
 
 @validator("TrafficTrace")
 def validate_traffic_trace(spec: Any, ctx: Context) -> Violations:
-    problems, trace = decode(TRAFFIC_TRACE, spec)
-    if problems:
-        return problems
     # An empty conf or backend is fine: the mesh's default tracing backend is used.
-    return validate_selectors(Path("selectors"), trace.get("selectors"), ANY_TAGS)
+    return validate_decoded(
+        TRAFFIC_TRACE,
+        spec,
+        lambda trace: validate_selectors(Path("selectors"), trace.get("selectors"), ANY_TAGS),
+    )

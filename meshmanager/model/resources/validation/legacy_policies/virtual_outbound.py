@@ -7,26 +7,22 @@ from collections.abc import Callable
 from typing import Any
 
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.legacy_policies import gotemplate
+from meshmanager.model.resources.validation.golang.govalidator import is_dns_name
+from meshmanager.model.resources.validation.golang.strconv import go_quote, parse_int
+from meshmanager.model.resources.validation.gotemplate import TemplateError, parse
 from meshmanager.model.resources.validation.legacy_policies.durations import HAS_TO_BE_DEFINED
-from meshmanager.model.resources.validation.legacy_policies.golang import (
-    go_quote,
-    is_dns_name,
-    parse_int,
-)
 from meshmanager.model.resources.validation.legacy_policies.protojson import (
     STRING,
-    decode,
     message,
+    validate_decoded,
 )
 from meshmanager.model.resources.validation.legacy_policies.selectors import (
     ANY_TAGS,
     SELECTORS,
-    SERVICE_TAG,
-    is_tag_name,
     validate_selectors,
 )
 from meshmanager.model.resources.validation.schema import Arr
+from meshmanager.model.resources.validation.tags import SERVICE_TAG, is_tag_name
 
 PARAMETER = message({"name": STRING, "tag_key": STRING})
 CONF = message({"host": STRING, "port": STRING, "parameters": Arr(PARAMETER)})
@@ -40,9 +36,10 @@ class EvaluationError(Exception):
 
 @validator("VirtualOutbound")
 def validate_virtual_outbound(spec: Any, ctx: Context) -> Violations:
-    problems, outbound = decode(VIRTUAL_OUTBOUND, spec)
-    if problems:
-        return problems
+    return validate_decoded(VIRTUAL_OUTBOUND, spec, _validate_virtual_outbound)
+
+
+def _validate_virtual_outbound(outbound: dict[str, Any]) -> Violations:
     out = validate_selectors(Path("selectors"), outbound.get("selectors"), ANY_TAGS)
     conf = outbound.get("conf")
     if conf is None:
@@ -105,19 +102,17 @@ def _validate_template(
         interpret(_evaluate(template, entries))
     except EvaluationError as error:
         out.add(path, f"template pre evaluation failed with error={go_quote(str(error))}")
-    except gotemplate.Unsupported:
-        pass  # a valid template beyond what we can run: accepted unevaluated
     return out
 
 
 def _evaluate(template: str, entries: dict[str, str]) -> str:
     try:
-        parsed = gotemplate.parse(template)
-    except gotemplate.TemplateError as error:
+        parsed = parse(template)
+    except TemplateError as error:
         raise EvaluationError(f"failed compiling gotemplate error={go_quote(str(error))}") from None
     try:
         return parsed.execute(entries)
-    except gotemplate.TemplateError as error:
+    except TemplateError as error:
         raise EvaluationError(
             f"pre evaluation of template with parameters failed with error={go_quote(str(error))}"
         ) from None

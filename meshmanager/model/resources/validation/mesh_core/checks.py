@@ -2,38 +2,39 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
 from meshmanager.model.resources.validation.base import Path, Violations
-from meshmanager.model.resources.validation.mesh_core.golang import (
-    LOOPBACK,
-    is_dns_name,
-    is_ip,
-    overlap,
-)
-from meshmanager.model.resources.validation.mesh_core.proto import as_dict, as_int
+from meshmanager.model.resources.validation.golang.govalidator import is_dns_name
+from meshmanager.model.resources.validation.golang.kubernetes import DNS1123_SUBDOMAIN
+from meshmanager.model.resources.validation.golang.net import IP, is_ip, parse_ip
+from meshmanager.model.resources.validation.schema import as_dict, as_int
 
-SUPPORTED_PROTOCOLS = ("grpc", "http", "http2", "kafka", "tcp")
-# What Kuma recognises, which is more than it advertises in messages.
-_KNOWN_PROTOCOLS = frozenset({"http", "http2", "tcp", "tls", "grpc", "kafka", "mysql"})
-
-_DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-RFC1123_SUBDOMAIN = re.compile(rf"{_DNS_LABEL}(\.{_DNS_LABEL})*")
 RFC1123_MESSAGE = (
     "invalid characters. A lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
     "characters, '-' or '.', and must start and end with an alphanumeric character"
 )
 
 
-def parse_protocol(value: str) -> str | None:
-    """The protocol `value` names (case-insensitive), or None when Kuma does not know it."""
-    protocol = value.lower()
-    return protocol if protocol in _KNOWN_PROTOCOLS else None
+LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
 
 
-def allowed_values_hint(*values: str) -> str:
-    return f"Allowed values: {', '.join(values) if values else '(none)'}"
+def overlap(address: IP, other: str) -> bool:
+    """Whether `address` and the address written `other` would bind the same interface.
+    Go compares addresses in their 16-byte form: an IPv4-mapped IPv6 address is IPv4."""
+    other_ip = parse_ip(other)
+    if other_ip is None:
+        return False
+    address, other_ip = _unmapped(address), _unmapped(other_ip)
+    return address.is_unspecified or other_ip.is_unspecified or address == other_ip
+
+
+def _unmapped(address: IP) -> IP:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def validate_port(path: Path, port: int, out: Violations) -> None:
@@ -60,9 +61,9 @@ def validate_hostname(path: Path, hostname: str, out: Violations) -> None:
     if len(hostname.encode()) > 253:
         out.add(path, "must be at most 253 characters")
     if hostname.startswith("*."):
-        if not RFC1123_SUBDOMAIN.fullmatch(hostname[2:]):
+        if not DNS1123_SUBDOMAIN.fullmatch(hostname[2:]):
             out.add(path, "invalid wildcard domain")
-    elif not RFC1123_SUBDOMAIN.fullmatch(hostname):
+    elif not DNS1123_SUBDOMAIN.fullmatch(hostname):
         out.add(path, "invalid hostname")
 
 

@@ -5,24 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
+from meshmanager.model.resources.validation.golang.durations import parse_duration
+from meshmanager.model.resources.validation.golang.kubernetes import DNS1123_SUBDOMAIN
+from meshmanager.model.resources.validation.golang.net import is_ip
+from meshmanager.model.resources.validation.golang.strconv import go_quote
+from meshmanager.model.resources.validation.golang.url import URLError, parse_request_uri
 from meshmanager.model.resources.validation.mesh_core.checks import (
+    LOOPBACK,
     RFC1123_MESSAGE,
-    RFC1123_SUBDOMAIN,
-    SUPPORTED_PROTOCOLS,
-    allowed_values_hint,
-    parse_protocol,
+    overlap,
     validate_address,
     validate_identifier,
     validate_port,
-)
-from meshmanager.model.resources.validation.mesh_core.golang import (
-    LOOPBACK,
-    is_ip,
-    overlap,
-    parse_duration,
-    parse_request_uri,
-    quote,
 )
 from meshmanager.model.resources.validation.mesh_core.metrics import (
     METRICS_BACKEND,
@@ -30,48 +26,52 @@ from meshmanager.model.resources.validation.mesh_core.metrics import (
     UNKNOWN_METRICS_TYPE,
     validate_prometheus_conf,
 )
-from meshmanager.model.resources.validation.mesh_core.proto import (
-    BOOL,
+from meshmanager.model.resources.validation.mesh_core.proto import BOOL, enum, pick
+from meshmanager.model.resources.validation.schema import (
     STRING_MAP,
-    Duration,
+    UINT32,
+    Arr,
+    Message,
+    ProtoDuration,
+    Str,
     as_dict,
     as_dicts,
     as_int,
     as_list,
     as_str,
     as_tags,
-    enum,
     json_name,
-    message,
-    pick,
-    uint32,
+    validate_with_schema,
 )
-from meshmanager.model.resources.validation.mesh_core.tags import (
+from meshmanager.model.resources.validation.tags import (
     PROTOCOL_TAG,
     SERVICE_TAG,
+    SUPPORTED_PROTOCOLS,
     TagRules,
+    check_protocol_tag,
+    parse_protocol,
+    tag_path,
     validate_tags,
 )
-from meshmanager.model.resources.validation.schema import Arr, Str, check
 
 BACKEND_REF_KINDS = ("MeshExternalService", "MeshMultiZoneService", "MeshService")
 INVALID_KIND = f"invalid value. Available values are: {','.join(BACKEND_REF_KINDS)}"
 
-INBOUND = message(
+INBOUND = Message(
     {
-        "port": uint32(),
-        "servicePort": uint32(),
+        "port": UINT32,
+        "servicePort": UINT32,
         "serviceAddress": Str(),
         "address": Str(),
         "tags": STRING_MAP,
-        "health": message({"ready": BOOL}),
-        "serviceProbe": message(
+        "health": Message({"ready": BOOL}),
+        "serviceProbe": Message(
             {
-                "interval": Duration(),
-                "timeout": Duration(),
-                "unhealthy_threshold": uint32(),
-                "healthy_threshold": uint32(),
-                "tcp": message({}),
+                "interval": ProtoDuration(),
+                "timeout": ProtoDuration(),
+                "unhealthy_threshold": UINT32,
+                "healthy_threshold": UINT32,
+                "tcp": Message({}),
             }
         ),
         "state": enum("Ready", "NotReady", "Ignored"),
@@ -79,32 +79,30 @@ INBOUND = message(
         "protocol": Str(),
     }
 )
-OUTBOUND = message(
+OUTBOUND = Message(
     {
         "address": Str(),
-        "port": uint32(),
+        "port": UINT32,
         "tags": STRING_MAP,
-        "backendRef": message(
-            {"kind": Str(), "name": Str(), "port": uint32(), "labels": STRING_MAP}
-        ),
+        "backendRef": Message({"kind": Str(), "name": Str(), "port": UINT32, "labels": STRING_MAP}),
     }
 )
-TRANSPARENT_PROXYING = message(
+TRANSPARENT_PROXYING = Message(
     {
-        "redirect_port_inbound": uint32(),
-        "redirect_port_outbound": uint32(),
+        "redirect_port_inbound": UINT32,
+        "redirect_port_outbound": UINT32,
         "direct_access_services": Arr(Str()),
         "reachable_services": Arr(Str()),
         "ip_family_mode": enum("UnSpecified", "DualStack", "IPv4", "IPv6"),
-        "reachable_backends": message(
+        "reachable_backends": Message(
             {
                 "refs": Arr(
-                    message(
+                    Message(
                         {
                             "kind": Str(),
                             "name": Str(),
                             "namespace": Str(),
-                            "port": uint32(),
+                            "port": UINT32,
                             "labels": STRING_MAP,
                         }
                     )
@@ -113,35 +111,35 @@ TRANSPARENT_PROXYING = message(
         ),
     }
 )
-LISTENER = message(
+LISTENER = Message(
     {
         "type": enum("Unspecified", "ZoneIngress", "ZoneEgress"),
         "address": Str(),
-        "port": uint32(),
+        "port": UINT32,
         "name": Str(),
         "state": enum("Ready", "NotReady"),
     }
 )
-DATAPLANE = message(
+DATAPLANE = Message(
     {
-        "networking": message(
+        "networking": Message(
             {
                 "address": Str(),
                 "advertisedAddress": Str(),
                 "inbound": Arr(INBOUND),
                 "outbound": Arr(OUTBOUND),
-                "gateway": message({"tags": STRING_MAP, "type": enum("DELEGATED", "BUILTIN")}),
+                "gateway": Message({"tags": STRING_MAP, "type": enum("DELEGATED", "BUILTIN")}),
                 "transparent_proxying": TRANSPARENT_PROXYING,
-                "admin": message({"port": uint32()}),
+                "admin": Message({"port": UINT32}),
                 "listeners": Arr(LISTENER),
             }
         ),
         "metrics": METRICS_BACKEND,
-        "probes": message(
+        "probes": Message(
             {
-                "port": uint32(),
+                "port": UINT32,
                 "endpoints": Arr(
-                    message({"inbound_port": uint32(), "inbound_path": Str(), "path": Str()})
+                    Message({"inbound_port": UINT32, "inbound_path": Str(), "path": Str()})
                 ),
             }
         ),
@@ -151,14 +149,14 @@ DATAPLANE = message(
 
 @validator("Dataplane")
 def validate_dataplane(spec: Any, ctx: Context) -> Violations:
-    violations = check(DATAPLANE, spec, Path())
-    if violations:
-        return violations
-    spec, out = as_dict(spec), Violations()
+    return validate_with_schema(DATAPLANE, spec, Path(), _validate_dataplane)
+
+
+def _validate_dataplane(spec: dict[str, Any], out: Violations) -> None:
     networking, path = spec.get("networking"), Path("networking")
     if networking is None:
-        out.add(path, "must be defined")
-        return out
+        out.add(path, msg.MUST_BE_DEFINED)
+        return
     _validate_admin_port(path, networking, out)
     gateway = networking.get("gateway")
     if gateway is None:
@@ -167,7 +165,6 @@ def validate_dataplane(spec: Any, ctx: Context) -> Violations:
         _validate_builtin_gateway(path, spec, out)
     else:
         _validate_delegated_gateway(path, spec, out)
-    return out
 
 
 def _validate_sidecar(path: Path, spec: dict[str, Any], out: Violations) -> None:
@@ -237,7 +234,7 @@ def _validate_networking(path: Path, networking: dict[str, Any], out: Violations
         # a service tag.
         tags = as_tags(inbound.get("tags"))
         if tags and SERVICE_TAG not in tags:
-            out.add(at.field("tags").key(SERVICE_TAG), "tag has to exist")
+            out.add(tag_path(at.field("tags"), SERVICE_TAG), "tag has to exist")
     for i, outbound in enumerate(as_dicts(networking.get("outbound"))):
         _validate_outbound(path.field("outbound").index(i), outbound, out)
     # Kuma spells this path without the "y".
@@ -267,25 +264,16 @@ def _validate_inbound(
             out.add(path.field("address"), "address has to be valid IP address")
         if address == service_address and same_port:
             out.add(path.field("serviceAddress"), overlapping)
-    rules = TagRules(map_checks=[_check_inbound_protocol_tag])
+    rules = TagRules(map_checks=[check_protocol_tag])
     validate_tags(path.field("tags"), as_tags(inbound.get("tags")), rules, out)
     protocol = as_str(inbound.get("protocol"))
     if protocol and parse_protocol(protocol) is None:
         out.add(
             path.field("protocol"),
-            f"has an invalid value {quote(protocol)}. {allowed_values_hint(*SUPPORTED_PROTOCOLS)}",
+            f"has an invalid value {go_quote(protocol)}. "
+            + msg.allowed_values_hint(*SUPPORTED_PROTOCOLS),
         )
     _validate_service_probe(path.field("serviceProbe"), inbound.get("serviceProbe"), out)
-
-
-def _check_inbound_protocol_tag(path: Path, tags: Mapping[str, str], out: Violations) -> None:
-    value = tags.get(PROTOCOL_TAG)
-    if value is not None and parse_protocol(value) is None:
-        out.add(
-            path.key(PROTOCOL_TAG),
-            f"tag {quote(PROTOCOL_TAG)} has an invalid value {quote(value)}. "
-            f"{allowed_values_hint(*SUPPORTED_PROTOCOLS)}",
-        )
 
 
 def _validate_service_probe(path: Path, probe: Any, out: Violations) -> None:
@@ -318,7 +306,7 @@ def _validate_outbound(path: Path, outbound: dict[str, Any], out: Violations) ->
             port = as_int(backend_ref.get("port"))
             validate_port(path.field("backendRef").field("port"), port, out)
     elif not tags:
-        out.add(path.field("tags"), f'mandatory tag "{SERVICE_TAG}" is missing')
+        out.add(path.field("tags"), f"mandatory tag {go_quote(SERVICE_TAG)} is missing")
     else:
         validate_tags(path.field("tags"), tags, TagRules(require_service=True), out)
     if backend_ref is not None and tags:
@@ -335,7 +323,7 @@ def _validate_reachable_backends(path: Path, proxying: dict[str, Any], out: Viol
         if as_str(ref.get("kind")) not in BACKEND_REF_KINDS:
             out.add(at.field("kind"), INVALID_KIND)
         if name:
-            validate_identifier(at.field("name"), name, out, RFC1123_SUBDOMAIN, RFC1123_MESSAGE)
+            validate_identifier(at.field("name"), name, out, DNS1123_SUBDOMAIN, RFC1123_MESSAGE)
         if not name and not namespace and not labels:
             out.add(at.field("name"), "name or labels are required")
         if not name and namespace:
@@ -356,7 +344,9 @@ def _validate_probes(probes: Any, out: Violations) -> None:
             ("inboundPath", pick(endpoint, "inbound_path")),
             ("path", endpoint.get("path")),
         ):
-            if parse_request_uri(as_str(value)) is None:
+            try:
+                parse_request_uri(as_str(value))
+            except URLError:
                 out.add(at.field(field), "should be a valid URL Path")
 
 
@@ -381,7 +371,7 @@ def _validate_listeners(path: Path, networking: dict[str, Any], out: Violations)
             if name in names:
                 out.add(
                     at.field("name"),
-                    f"name {quote(name)} must be unique across inbounds and listeners",
+                    f"name {go_quote(name)} must be unique across inbounds and listeners",
                 )
             names.add(name)
         bind = f"{address}:{port}"
@@ -407,6 +397,6 @@ def _check_gateway_protocol_tag(path: Path, tags: Mapping[str, str], out: Violat
     value = tags.get(PROTOCOL_TAG)
     if value is not None and parse_protocol(value) != "tcp":
         out.add(
-            path.key(PROTOCOL_TAG),
-            f"other values than tcp are not allowed, provided value {quote(value)}",
+            tag_path(path, PROTOCOL_TAG),
+            f"other values than tcp are not allowed, provided value {go_quote(value)}",
         )

@@ -14,19 +14,24 @@ from meshmanager.model.resources.validation.mesh_core.proto import (
     BOOL,
     DATA_SOURCE,
     SELECTOR,
+    enum,
+    pick,
+)
+from meshmanager.model.resources.validation.schema import (
     STRING_MAP,
+    UINT32,
+    Arr,
+    Message,
+    Str,
     as_dict,
     as_dicts,
     as_int,
     as_list,
     as_str,
     as_tags,
-    enum,
-    message,
-    pick,
-    uint32,
+    validate_with_schema,
 )
-from meshmanager.model.resources.validation.mesh_core.tags import (
+from meshmanager.model.resources.validation.tags import (
     EXTERNAL_SERVICE_TAG,
     PROTOCOL_TAG,
     SERVICE_TAG,
@@ -36,30 +41,29 @@ from meshmanager.model.resources.validation.mesh_core.tags import (
     validate_selector,
     validate_selectors,
 )
-from meshmanager.model.resources.validation.schema import Arr, Str, check
 
-LISTENER = message(
+LISTENER = Message(
     {
         "hostname": Str(),
-        "port": uint32(),
+        "port": UINT32,
         "protocol": enum("NONE", "TCP", "TLS", "HTTP", "HTTPS"),
-        "tls": message(
+        "tls": Message(
             {
                 "mode": enum("NONE", "TERMINATE", "PASSTHROUGH"),
                 "certificates": Arr(DATA_SOURCE),
-                "options": message({}),
+                "options": Message({}),
             }
         ),
         "tags": STRING_MAP,
         "crossMesh": BOOL,
-        "resources": message({"connection_limit": uint32()}),
+        "resources": Message({"connection_limit": UINT32}),
     }
 )
-MESH_GATEWAY = message(
+MESH_GATEWAY = Message(
     {
         "selectors": Arr(SELECTOR),
         "tags": STRING_MAP,
-        "conf": message({"listeners": Arr(LISTENER)}),
+        "conf": Message({"listeners": Arr(LISTENER)}),
     }
 )
 
@@ -71,10 +75,10 @@ DATAPLANE_TAGS = TagRules(
 
 @validator("MeshGateway")
 def validate_mesh_gateway(spec: Any, ctx: Context) -> Violations:
-    violations = check(MESH_GATEWAY, spec, Path())
-    if violations:
-        return violations
-    spec, out = as_dict(spec), Violations()
+    return validate_with_schema(MESH_GATEWAY, spec, Path(), _validate_mesh_gateway)
+
+
+def _validate_mesh_gateway(spec: dict[str, Any], out: Violations) -> None:
     listeners = as_dicts(as_dict(spec.get("conf")).get("listeners"))
     validate_selectors(
         Path("selectors"),
@@ -88,14 +92,13 @@ def validate_mesh_gateway(spec: Any, ctx: Context) -> Violations:
     conf = spec.get("conf")
     if conf is None:
         out.add(Path("conf"), "cannot be empty")
-        return out
+        return
     path = Path("conf").field("listeners")
     if not listeners:
         out.add(path, "cannot be empty")
     for i, listener in enumerate(listeners):
         _validate_listener(path.index(i), listener, out)
     _validate_listeners_share_ports(path, listeners, out)
-    return out
 
 
 def _validate_listener(path: Path, listener: dict[str, Any], out: Violations) -> None:

@@ -6,10 +6,14 @@ from typing import Any
 
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
 from meshmanager.model.resources.validation.mesh_core.checks import validate_port
-from meshmanager.model.resources.validation.mesh_core.proto import (
-    BOOL,
-    SELECTOR,
+from meshmanager.model.resources.validation.mesh_core.proto import BOOL, SELECTOR, enum, pick
+from meshmanager.model.resources.validation.schema import (
     STRING_MAP,
+    UINT32,
+    Arr,
+    Message,
+    Num,
+    Str,
     as_dict,
     as_dicts,
     as_float,
@@ -17,17 +21,13 @@ from meshmanager.model.resources.validation.mesh_core.proto import (
     as_list,
     as_str,
     as_tags,
-    enum,
-    message,
-    pick,
-    uint32,
+    validate_with_schema,
 )
-from meshmanager.model.resources.validation.mesh_core.tags import (
+from meshmanager.model.resources.validation.tags import (
     TagRules,
     validate_selector,
     validate_selectors,
 )
-from meshmanager.model.resources.validation.schema import Arr, Num, Str, check
 
 HTTP_METHODS = (
     "NONE",
@@ -43,28 +43,28 @@ HTTP_METHODS = (
 )
 HOST_HEADERS = (":authority", "Host", "host")
 
-BACKEND = message({"weight": uint32(), "destination": STRING_MAP})
-HEADER_FILTER = message(
+BACKEND = Message({"weight": UINT32, "destination": STRING_MAP})
+HEADER_FILTER = Message(
     {
-        "set": Arr(message({"name": Str(), "value": Str()})),
-        "add": Arr(message({"name": Str(), "value": Str()})),
+        "set": Arr(Message({"name": Str(), "value": Str()})),
+        "add": Arr(Message({"name": Str(), "value": Str()})),
         "remove": Arr(Str()),
     }
 )
-REWRITE = message(
+REWRITE = Message(
     {"replace_full": Str(), "replace_prefix_match": Str(), "host_to_backend_hostname": BOOL},
     oneofs=[("replace_full", "replace_prefix_match")],
 )
-FILTER = message(
+FILTER = Message(
     {
         "request_header": HEADER_FILTER,
-        "mirror": message({"backend": BACKEND, "percentage": Num()}),
-        "redirect": message(
+        "mirror": Message({"backend": BACKEND, "percentage": Num()}),
+        "redirect": Message(
             {
                 "scheme": Str(),
                 "hostname": Str(),
-                "port": uint32(),
-                "status_code": uint32(),
+                "port": UINT32,
+                "status_code": UINT32,
                 "path": REWRITE,
             }
         ),
@@ -73,12 +73,12 @@ FILTER = message(
     },
     oneofs=[("request_header", "mirror", "redirect", "rewrite", "response_header")],
 )
-MATCH = message(
+MATCH = Message(
     {
-        "path": message({"match": enum("EXACT", "PREFIX", "REGEX"), "value": Str()}),
+        "path": Message({"match": enum("EXACT", "PREFIX", "REGEX"), "value": Str()}),
         "method": enum(*HTTP_METHODS),
         "headers": Arr(
-            message(
+            Message(
                 {
                     "match": enum("EXACT", "REGEX", "ABSENT", "PRESENT"),
                     "name": Str(),
@@ -87,23 +87,23 @@ MATCH = message(
             )
         ),
         "query_parameters": Arr(
-            message({"match": enum("EXACT", "REGEX"), "name": Str(), "value": Str()})
+            Message({"match": enum("EXACT", "REGEX"), "name": Str(), "value": Str()})
         ),
     }
 )
-HTTP_ROUTE = message(
+HTTP_ROUTE = Message(
     {
         "hostnames": Arr(Str()),
         "rules": Arr(
-            message({"matches": Arr(MATCH), "filters": Arr(FILTER), "backends": Arr(BACKEND)})
+            Message({"matches": Arr(MATCH), "filters": Arr(FILTER), "backends": Arr(BACKEND)})
         ),
     }
 )
-TCP_ROUTE = message({"rules": Arr(message({"backends": Arr(BACKEND)}))})
-MESH_GATEWAY_ROUTE = message(
+TCP_ROUTE = Message({"rules": Arr(Message({"backends": Arr(BACKEND)}))})
+MESH_GATEWAY_ROUTE = Message(
     {
         "selectors": Arr(SELECTOR),
-        "conf": message({"tcp": TCP_ROUTE, "http": HTTP_ROUTE}, oneofs=[("tcp", "http")]),
+        "conf": Message({"tcp": TCP_ROUTE, "http": HTTP_ROUTE}, oneofs=[("tcp", "http")]),
     }
 )
 
@@ -112,10 +112,10 @@ SERVICE_DESTINATION = TagRules(require_at_least_one_tag=True, require_service=Tr
 
 @validator("MeshGatewayRoute")
 def validate_mesh_gateway_route(spec: Any, ctx: Context) -> Violations:
-    violations = check(MESH_GATEWAY_ROUTE, spec, Path())
-    if violations:
-        return violations
-    spec, out = as_dict(spec), Violations()
+    return validate_with_schema(MESH_GATEWAY_ROUTE, spec, Path(), _validate_mesh_gateway_route)
+
+
+def _validate_mesh_gateway_route(spec: dict[str, Any], out: Violations) -> None:
     validate_selectors(
         Path("selectors"),
         as_list(spec.get("selectors")),
@@ -133,7 +133,6 @@ def validate_mesh_gateway_route(spec: Any, ctx: Context) -> Violations:
             out.add(path.field("http").field("rules"), "cannot be empty")
         for i, rule in enumerate(rules):
             _validate_rule(path.field("http").field("rules").index(i), rule, out)
-    return out
 
 
 def _validate_rule(path: Path, rule: dict[str, Any], out: Violations) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from meshmanager.model.resources.validation.base import Path, Violations
+from meshmanager.model.resources.validation.golang.kubernetes import DNS1123_SUBDOMAIN
 from meshmanager.model.resources.validation.mesh_core.checks import (
     RFC1123_MESSAGE,
-    RFC1123_SUBDOMAIN,
     validate_identifier,
 )
 
@@ -24,7 +24,7 @@ def validate_meta(name: str, mesh: str | None, scope_is_mesh: bool) -> Violation
     """The violations of a resource's `name`, and of its `mesh` when the type is
     mesh-scoped."""
     out = Violations()
-    validate_identifier(Path("name"), name, out, RFC1123_SUBDOMAIN, RFC1123_MESSAGE)
+    validate_identifier(Path("name"), name, out, DNS1123_SUBDOMAIN, RFC1123_MESSAGE)
     if scope_is_mesh:
         validate_identifier(Path("mesh"), mesh or "", out, _LEGACY_MESH_NAME, _LEGACY_MESH_MESSAGE)
     return out

@@ -5,47 +5,45 @@ from __future__ import annotations
 from typing import Any
 
 from meshmanager.model.resources.validation.base import Path, Violations
-from meshmanager.model.resources.validation.mesh_core.golang import regexp_error
-from meshmanager.model.resources.validation.mesh_core.proto import (
-    BOOL,
+from meshmanager.model.resources.validation.golang.regexp import regexp_error
+from meshmanager.model.resources.validation.mesh_core.proto import BOOL, STRUCT, TypedConf, enum
+from meshmanager.model.resources.validation.schema import (
     STRING_MAP,
-    STRUCT,
-    TypedConf,
+    UINT32,
+    Arr,
+    Message,
+    Str,
     as_dict,
     as_list,
     as_str,
-    enum,
-    message,
-    uint32,
 )
-from meshmanager.model.resources.validation.schema import Arr, Str
 
 PROMETHEUS = "prometheus"
 
-PROMETHEUS_CONF = message(
+PROMETHEUS_CONF = Message(
     {
-        "port": uint32(),
+        "port": UINT32,
         "path": Str(),
         "tags": STRING_MAP,
         "skipMTLS": BOOL,
         "aggregate": Arr(
-            message(
+            Message(
                 {
                     "name": Str(),
-                    "port": uint32(),
+                    "port": UINT32,
                     "path": Str(),
                     "enabled": BOOL,
                     "address": Str(),
                 }
             )
         ),
-        "envoy": message({"filterRegex": Str(), "usedOnly": BOOL}),
-        "tls": message({"mode": enum("activeMTLSBackend", "providedTLS", "disabled")}),
+        "envoy": Message({"filterRegex": Str(), "usedOnly": BOOL}),
+        "tls": Message({"mode": enum("activeMTLSBackend", "providedTLS", "disabled")}),
     }
 )
 
 METRICS_BACKEND = TypedConf(
-    backend=message({"name": Str(), "type": Str(), "conf": STRUCT}),
+    backend=Message({"name": Str(), "type": Str(), "conf": STRUCT}),
     conf_by_type={PROMETHEUS: PROMETHEUS_CONF},
 )
 

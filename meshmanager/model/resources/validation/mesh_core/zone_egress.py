@@ -11,20 +11,21 @@ from meshmanager.model.resources.validation.mesh_core.checks import (
     validate_port,
     validate_zone_proxy_admin_port,
 )
-from meshmanager.model.resources.validation.mesh_core.proto import (
+from meshmanager.model.resources.validation.schema import (
+    UINT32,
+    Message,
+    Str,
     as_dict,
     as_int,
     as_str,
-    message,
-    uint32,
+    validate_with_schema,
 )
-from meshmanager.model.resources.validation.schema import Str, check
 
-ZONE_EGRESS = message(
+ZONE_EGRESS = Message(
     {
         "zone": Str(),
-        "networking": message(
-            {"address": Str(), "port": uint32(), "admin": message({"port": uint32()})}
+        "networking": Message(
+            {"address": Str(), "port": UINT32, "admin": Message({"port": UINT32})}
         ),
     }
 )
@@ -32,14 +33,13 @@ ZONE_EGRESS = message(
 
 @validator("ZoneEgress")
 def validate_zone_egress(spec: Any, ctx: Context) -> Violations:
-    violations = check(ZONE_EGRESS, spec, Path())
-    if violations:
-        return violations
-    spec, out = as_dict(spec), Violations()
+    return validate_with_schema(ZONE_EGRESS, spec, Path(), _validate_zone_egress)
+
+
+def _validate_zone_egress(spec: dict[str, Any], out: Violations) -> None:
     networking, path = as_dict(spec.get("networking")), Path("networking")
     address, port = as_str(networking.get("address")), as_int(networking.get("port"))
     validate_zone_proxy_admin_port(path, networking.get("admin"), [(address, port)], out)
     if address:
         validate_address(path.field("address"), address, out)
     validate_port(path.field("port"), port, out)
-    return out

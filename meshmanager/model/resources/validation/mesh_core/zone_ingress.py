@@ -10,37 +10,39 @@ from meshmanager.model.resources.validation.mesh_core.checks import (
     validate_port,
     validate_zone_proxy_admin_port,
 )
-from meshmanager.model.resources.validation.mesh_core.proto import (
-    BOOL,
+from meshmanager.model.resources.validation.mesh_core.proto import BOOL
+from meshmanager.model.resources.validation.schema import (
     STRING_MAP,
+    UINT32,
+    Arr,
+    Message,
+    Str,
     as_dict,
     as_dicts,
     as_int,
     as_str,
     as_tags,
-    message,
-    uint32,
+    validate_with_schema,
 )
-from meshmanager.model.resources.validation.mesh_core.tags import TagRules, validate_tags
-from meshmanager.model.resources.validation.schema import Arr, Str, check
+from meshmanager.model.resources.validation.tags import TagRules, validate_tags
 
-ZONE_INGRESS = message(
+ZONE_INGRESS = Message(
     {
         "zone": Str(),
-        "networking": message(
+        "networking": Message(
             {
                 "address": Str(),
                 "advertisedAddress": Str(),
-                "port": uint32(),
-                "advertisedPort": uint32(),
-                "admin": message({"port": uint32()}),
+                "port": UINT32,
+                "advertisedPort": UINT32,
+                "admin": Message({"port": UINT32}),
             }
         ),
         "availableServices": Arr(
-            message(
+            Message(
                 {
                     "tags": STRING_MAP,
-                    "instances": uint32(),
+                    "instances": UINT32,
                     "mesh": Str(),
                     "externalService": BOOL,
                 }
@@ -52,10 +54,10 @@ ZONE_INGRESS = message(
 
 @validator("ZoneIngress")
 def validate_zone_ingress(spec: Any, ctx: Context) -> Violations:
-    violations = check(ZONE_INGRESS, spec, Path())
-    if violations:
-        return violations
-    spec, out = as_dict(spec), Violations()
+    return validate_with_schema(ZONE_INGRESS, spec, Path(), _validate_zone_ingress)
+
+
+def _validate_zone_ingress(spec: dict[str, Any], out: Violations) -> None:
     networking, path = as_dict(spec.get("networking")), Path("networking")
     address, port = as_str(networking.get("address")), as_int(networking.get("port"))
     public_address = as_str(networking.get("advertisedAddress"))
@@ -78,4 +80,3 @@ def validate_zone_ingress(spec: Any, ctx: Context) -> Violations:
         tags_path = Path("availableService").index(i).field("tags")
         rules = TagRules(require_service=True)
         validate_tags(tags_path, as_tags(service.get("tags")), rules, out)
-    return out

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Path, Violations
-from meshmanager.model.resources.validation.policies import messages as msg
 from meshmanager.model.resources.validation.schema import AnyValue, Obj, Str
 
 OPERATIONS = ("add", "remove", "replace", "move", "copy")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Path, Violations
-from meshmanager.model.resources.validation.policies import messages as msg
+from meshmanager.model.resources.validation.golang.kubernetes import dns1123_subdomain_errors
+from meshmanager.model.resources.validation.golang.strconv import go_quote
 from meshmanager.model.resources.validation.schema import Obj, Str
 
 # No enums and no required fields: Validate() reports a missing or unknown type itself.
@@ -21,9 +22,6 @@ MATCH = Obj(
 _SPIFFE_SCHEME = "spiffe://"
 _TRUST_DOMAIN_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-._")
 _PATH_CHARS = _TRUST_DOMAIN_CHARS | set("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_DNS1123_SUBDOMAIN = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
-# The same language, written so that Python's backtracking stays linear on long input.
-_DNS1123_SUBDOMAIN_RE = re.compile(r"[a-z0-9](?:-*[a-z0-9])*(?:\.[a-z0-9](?:-*[a-z0-9])*)*")
 
 
 def spiffe_id_error(value: str) -> str | None:
@@ -62,20 +60,6 @@ def spiffe_id_error(value: str) -> str | None:
     return None
 
 
-def dns1123_subdomain_errors(value: str) -> list[str]:
-    """Kubernetes' IsDNS1123Subdomain messages."""
-    errors = []
-    if len(value.encode()) > 253:
-        errors.append("must be no more than 253 characters")
-    if not _DNS1123_SUBDOMAIN_RE.fullmatch(value):
-        errors.append(
-            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters,"
-            " '-' or '.', and must start and end with an alphanumeric character (e.g."
-            f" 'example.com', regex used for validation is '{_DNS1123_SUBDOMAIN}')"
-        )
-    return errors
-
-
 def validate_match(out: Violations, path: Path, match: Mapping[str, Any]) -> None:
     spiffe_id = match.get("spiffeID")
     if spiffe_id is not None:
@@ -90,7 +74,7 @@ def validate_match(out: Violations, path: Path, match: Mapping[str, Any]) -> Non
         elif sni_type != "Exact":
             out.add(
                 path.field("sni").field("type"),
-                f"unrecognized type {msg.go_quote(sni_type)}, supported values are: Exact",
+                f"unrecognized type {go_quote(sni_type)}, supported values are: Exact",
             )
         value = sni.get("value") or ""
         if value == "":
@@ -125,7 +109,7 @@ def validate_source_matches(
             elif spiffe_type not in ("Exact", "Prefix"):
                 out.add(
                     type_path,
-                    f"unrecognized type {msg.go_quote(spiffe_type)}, supported values are:"
+                    f"unrecognized type {go_quote(spiffe_type)}, supported values are:"
                     " Exact, Prefix",
                 )
     return has_spiffe_id

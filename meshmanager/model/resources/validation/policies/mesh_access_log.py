@@ -6,26 +6,25 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.policies import messages as msg
+from meshmanager.model.resources.validation.golang.govalidator import is_file_path, is_url
 from meshmanager.model.resources.validation.policies import targetref as ref
 from meshmanager.model.resources.validation.policies import values as check
 from meshmanager.model.resources.validation.policies.matches import validate_matches
-from meshmanager.model.resources.validation.policies.netfmt import is_file_path, is_url
 from meshmanager.model.resources.validation.policies.nodes import OTEL_BACKEND_REF
 from meshmanager.model.resources.validation.policies.policy import (
     Spec,
     affects_inbounds,
-    check_item_target_ref,
     each,
-    inbound_rules,
     items,
     obj,
     require_to_from_or_rules,
     rules_exclude_to_from,
-    targeted,
+    to_from_rules_schema,
     top_kind,
     validate_policy,
+    validate_targeted,
     validate_top_target_ref,
 )
 from meshmanager.model.resources.validation.policies.targetref import TargetRefRules
@@ -59,14 +58,7 @@ _BACKEND = Obj(
     required=["type"],
 )
 _CONF = Obj({"backends": Arr(_BACKEND)})
-SCHEMA = Obj(
-    {
-        "targetRef": ref.TARGET_REF,
-        "to": targeted(_CONF),
-        "from": targeted(_CONF),
-        "rules": inbound_rules(_CONF),
-    }
-)
+SCHEMA = to_from_rules_schema(_CONF)
 
 
 def _validate_format(out: Violations, path: Path, log_format: Mapping[str, Any]) -> None:
@@ -143,12 +135,8 @@ def _rules(spec: Spec, out: Violations) -> None:
     rules_exclude_to_from(out, spec)
     require_to_from_or_rules(out, spec)
     to_kinds = (ref.MESH,) if top_kind(spec) == ref.MESH_GATEWAY else _TO_KINDS
-    for item_path, item in each(spec, "to"):
-        check_item_target_ref(out, item_path, item, to_kinds)
-        _validate_default(out, item_path.field("default"), obj(item, "default"))
-    for item_path, item in each(spec, "from"):
-        check_item_target_ref(out, item_path, item, (ref.MESH,))
-        _validate_default(out, item_path.field("default"), obj(item, "default"))
+    validate_targeted(out, spec, "to", to_kinds, _validate_default)
+    validate_targeted(out, spec, "from", (ref.MESH,), _validate_default)
     for rule_path, rule in each(spec, "rules"):
         validate_matches(out, rule_path.field("matches"), items(rule, "matches"))
         _validate_default(out, rule_path.field("default"), obj(rule, "default"))

@@ -5,28 +5,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.policies import messages as msg
 from meshmanager.model.resources.validation.policies import targetref as ref
 from meshmanager.model.resources.validation.policies import values as check
-from meshmanager.model.resources.validation.policies.nodes import UINT32
 from meshmanager.model.resources.validation.policies.policy import (
     SPEC,
     Spec,
     affects_inbounds,
-    check_item_target_ref,
     each,
-    inbound_rules,
     obj,
     require_to_from_or_rules,
     rules_exclude_to_from,
-    targeted,
+    to_from_rules_schema,
     validate_policy,
+    validate_targeted,
     validate_top_target_ref,
 )
 from meshmanager.model.resources.validation.policies.targetref import TargetRefRules
-from meshmanager.model.resources.validation.policies.values import Duration
-from meshmanager.model.resources.validation.schema import Bool, IntOrStr, Obj
+from meshmanager.model.resources.validation.schema import UINT32, Bool, GoDuration, IntOrStr, Obj
 
 _LIMITS = (
     "maxConnections",
@@ -49,8 +46,8 @@ _CONF = Obj(
         "outlierDetection": Obj(
             {
                 "disabled": Bool(),
-                "interval": Duration(),
-                "baseEjectionTime": Duration(),
+                "interval": GoDuration(),
+                "baseEjectionTime": GoDuration(),
                 "maxEjectionPercent": UINT32,
                 "splitExternalAndLocalErrors": Bool(),
                 "healthyPanicThreshold": IntOrStr(),
@@ -75,14 +72,7 @@ _CONF = Obj(
         ),
     }
 )
-SCHEMA = Obj(
-    {
-        "targetRef": ref.TARGET_REF,
-        "to": targeted(_CONF),
-        "from": targeted(_CONF),
-        "rules": inbound_rules(_CONF, matches=False),
-    }
-)
+SCHEMA = to_from_rules_schema(_CONF, rule_matches=False)
 
 
 def _positive(out: Violations, path: Path, conf: Mapping[str, Any], *fields: str) -> None:
@@ -161,12 +151,8 @@ def _rules(spec: Spec, out: Violations) -> None:
         _validate_default(
             out, SPEC.field("from").index(index).field("default"), obj(rule, "default")
         )
-    for item_path, item in each(spec, "from"):
-        check_item_target_ref(out, item_path, item, (ref.MESH,))
-        _validate_default(out, item_path.field("default"), obj(item, "default"))
-    for item_path, item in each(spec, "to"):
-        check_item_target_ref(out, item_path, item, _TO_KINDS)
-        _validate_default(out, item_path.field("default"), obj(item, "default"))
+    validate_targeted(out, spec, "from", (ref.MESH,), _validate_default)
+    validate_targeted(out, spec, "to", _TO_KINDS, _validate_default)
 
 
 @validator("MeshCircuitBreaker")

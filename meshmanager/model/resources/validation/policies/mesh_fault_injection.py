@@ -5,48 +5,38 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.policies import messages as msg
 from meshmanager.model.resources.validation.policies import targetref as ref
 from meshmanager.model.resources.validation.policies import values as check
 from meshmanager.model.resources.validation.policies.matches import validate_matches
-from meshmanager.model.resources.validation.policies.nodes import INT32
 from meshmanager.model.resources.validation.policies.policy import (
     SPEC,
     Spec,
     affects_inbounds,
-    check_item_target_ref,
     each,
-    inbound_rules,
     includes_gateways,
     items,
     obj,
     role_target_ref_rules,
-    targeted,
+    to_from_rules_schema,
     top_target_ref,
     validate_policy,
+    validate_targeted,
     validate_top_target_ref,
 )
-from meshmanager.model.resources.validation.policies.values import Duration
-from meshmanager.model.resources.validation.schema import Arr, IntOrStr, Obj, Str
+from meshmanager.model.resources.validation.schema import INT32, Arr, GoDuration, IntOrStr, Obj, Str
 
 # Fields are not required: Kuma takes a missing one as its zero value and checks that.
 _FAULT = Obj(
     {
         "abort": Obj({"httpStatus": INT32, "percentage": IntOrStr()}),
-        "delay": Obj({"value": Duration(), "percentage": IntOrStr()}),
+        "delay": Obj({"value": GoDuration(), "percentage": IntOrStr()}),
         "responseBandwidth": Obj({"limit": Str(), "percentage": IntOrStr()}),
     }
 )
 _CONF = Obj({"http": Arr(_FAULT)})
-SCHEMA = Obj(
-    {
-        "targetRef": ref.TARGET_REF,
-        "from": targeted(_CONF),
-        "to": targeted(_CONF),
-        "rules": inbound_rules(_CONF),
-    }
-)
+SCHEMA = to_from_rules_schema(_CONF)
 
 
 def _validate_default(out: Violations, path: Path, conf: Mapping[str, Any]) -> None:
@@ -87,15 +77,11 @@ def _rules(ctx: Context, spec: Spec, out: Violations) -> None:
     if gateways and items(spec, "from"):
         out.add(SPEC.field("from"), msg.GATEWAY_FROM)
     else:
-        for item_path, item in each(spec, "from"):
-            check_item_target_ref(out, item_path, item, _FROM_KINDS)
-            _validate_default(out, item_path.field("default"), obj(item, "default"))
+        validate_targeted(out, spec, "from", _FROM_KINDS, _validate_default)
     if not gateways and items(spec, "to"):
         out.add(SPEC.field("to"), msg.MUST_NOT_BE_DEFINED)
     else:
-        for item_path, item in each(spec, "to"):
-            check_item_target_ref(out, item_path, item, (ref.MESH,))
-            _validate_default(out, item_path.field("default"), obj(item, "default"))
+        validate_targeted(out, spec, "to", (ref.MESH,), _validate_default)
 
 
 @validator("MeshFaultInjection")

@@ -5,28 +5,34 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.policies import messages as msg
 from meshmanager.model.resources.validation.policies import targetref as ref
 from meshmanager.model.resources.validation.policies import values as check
-from meshmanager.model.resources.validation.policies.nodes import HEADERS_TO_SET, INT32
+from meshmanager.model.resources.validation.policies.nodes import HEADERS_TO_SET
 from meshmanager.model.resources.validation.policies.policy import (
     Spec,
-    check_item_target_ref,
     each,
-    obj,
     targeted,
     validate_policy,
+    validate_targeted,
     validate_top_target_ref,
 )
 from meshmanager.model.resources.validation.policies.targetref import TargetRefRules
-from meshmanager.model.resources.validation.policies.values import Duration
-from meshmanager.model.resources.validation.schema import Arr, Bool, IntOrStr, Obj, Str
+from meshmanager.model.resources.validation.schema import (
+    INT32,
+    Arr,
+    Bool,
+    GoDuration,
+    IntOrStr,
+    Obj,
+    Str,
+)
 
 _POSITIVE_DURATIONS = ("interval", "timeout", "initialJitter", "intervalJitter")
 _CONF = Obj(
     {
-        **{name: Duration() for name in (*_POSITIVE_DURATIONS, "noTrafficInterval")},
+        **{name: GoDuration() for name in (*_POSITIVE_DURATIONS, "noTrafficInterval")},
         "unhealthyThreshold": INT32,
         "healthyThreshold": INT32,
         "intervalJitterPercent": INT32,
@@ -80,9 +86,7 @@ _TO_KINDS = (ref.MESH, *ref.DESTINATION_KINDS)
 
 def _rules(spec: Spec, out: Violations) -> None:
     validate_top_target_ref(out, spec, TargetRefRules(_TOP_KINDS, gateway_listener_tags=True))
-    for item_path, item in each(spec, "to"):
-        check_item_target_ref(out, item_path, item, _TO_KINDS)
-        _validate_default(out, item_path.field("default"), obj(item, "default"))
+    validate_targeted(out, spec, "to", _TO_KINDS, _validate_default)
 
 
 @validator("MeshHealthCheck")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.policies import messages as msg
+from meshmanager.model.resources.validation.golang.kubernetes import (
+    dns1123_subdomain_errors,
+    parse_ip_sloppy,
+)
 from meshmanager.model.resources.validation.policies import targetref as ref
-from meshmanager.model.resources.validation.policies.matches import dns1123_subdomain_errors
-from meshmanager.model.resources.validation.policies.netfmt import parse_ip_sloppy
 from meshmanager.model.resources.validation.policies.nodes import (
     HEADER_MATCH,
     HEADERS_TO_SET,

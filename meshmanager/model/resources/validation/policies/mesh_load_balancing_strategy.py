@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.policies import messages as msg
 from meshmanager.model.resources.validation.policies import targetref as ref
 from meshmanager.model.resources.validation.policies import values as check
-from meshmanager.model.resources.validation.policies.nodes import UINT32
 from meshmanager.model.resources.validation.policies.policy import (
     Spec,
     each,
@@ -24,8 +23,16 @@ from meshmanager.model.resources.validation.policies.targetref import (
     TargetRefRules,
     validate_target_ref,
 )
-from meshmanager.model.resources.validation.policies.values import Duration
-from meshmanager.model.resources.validation.schema import Arr, Bool, Int, IntOrStr, Obj, Str
+from meshmanager.model.resources.validation.schema import (
+    UINT32,
+    Arr,
+    Bool,
+    GoDuration,
+    Int,
+    IntOrStr,
+    Obj,
+    Str,
+)
 
 _NAMED = Obj({"name": Str(min_length=1)}, required=["name"])
 _HASH_POLICIES = Arr(
@@ -37,7 +44,7 @@ _HASH_POLICIES = Arr(
             "terminal": Bool(),
             "header": _NAMED,
             "cookie": Obj(
-                {"name": Str(min_length=1), "ttl": Duration(), "path": Str()}, required=["name"]
+                {"name": Str(min_length=1), "ttl": GoDuration(), "path": Str()}, required=["name"]
             ),
             "connection": Obj({"sourceIP": Bool()}),
             "queryParameter": _NAMED,

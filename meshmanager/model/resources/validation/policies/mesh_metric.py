@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.policies import messages as msg
+from meshmanager.model.resources.validation.golang.net import AddressError, split_host_port
+from meshmanager.model.resources.validation.golang.regexp import regexp_error
 from meshmanager.model.resources.validation.policies import targetref as ref
 from meshmanager.model.resources.validation.policies import values as check
-from meshmanager.model.resources.validation.policies.netfmt import split_host_port
-from meshmanager.model.resources.validation.policies.nodes import OTEL_BACKEND_REF, UINT32
+from meshmanager.model.resources.validation.policies.nodes import OTEL_BACKEND_REF
 from meshmanager.model.resources.validation.policies.policy import (
     SPEC,
     Spec,
@@ -21,8 +21,7 @@ from meshmanager.model.resources.validation.policies.policy import (
     validate_policy,
     validate_top_target_ref,
 )
-from meshmanager.model.resources.validation.policies.values import Duration
-from meshmanager.model.resources.validation.schema import Arr, Bool, Obj, Str
+from meshmanager.model.resources.validation.schema import UINT32, Arr, Bool, GoDuration, Obj, Str
 
 # Selectors and profiles are left to Validate(), which names the supported values.
 _SELECTORS = Arr(Obj({"type": Str(), "match": Str()}))
@@ -61,7 +60,7 @@ _CONF = Obj(
                         {
                             "endpoint": Str(),
                             "backendRef": OTEL_BACKEND_REF,
-                            "refreshInterval": Duration(),
+                            "refreshInterval": GoDuration(),
                         }
                     ),
                 },
@@ -72,41 +71,6 @@ _CONF = Obj(
 )
 SCHEMA = Obj({"targetRef": ref.TARGET_REF, "default": _CONF})
 
-# Constructs Python's `re` accepts but Go's RE2 syntax does not: backreferences and \Z, and
-# (looked for with escapes blanked out) lookarounds, atomic groups, conditionals, comments,
-# possessive quantifiers and repeat counts over 1000.
-_NOT_RE2_ESCAPES = re.compile(r"\\(?:[1-9]|Z)")
-_ESCAPED = re.compile(r"\\.", re.S)
-_NOT_RE2 = re.compile(r"\(\?(?:[=!>#(]|<[=!]|P=)|[*+?}]\+")
-_REPEAT = re.compile(r"\{([0-9]+)(?:,([0-9]*))?\}")
-# RE2 constructs Python spells differently (or not at all), rewritten before compiling:
-# \z, Unicode classes, \Q...\E literals and inline flags, which Python only takes up front.
-_RE2_TO_PYTHON = (
-    (re.compile(r"\\Q(.*?)(?:\\E|$)", re.S), lambda m: re.escape(m.group(1))),
-    (re.compile(r"\\z"), lambda m: r"\Z"),
-    (re.compile(r"\\[pP](?:\{\^?[A-Za-z_]+\}|[A-Za-z])"), lambda m: "."),
-    (re.compile(r"\(\?[imsU-]+\)"), lambda m: ""),
-    (re.compile(r"\(\?[imsU-]+:"), lambda m: "(?:"),
-)
-
-
-def _is_go_regex(pattern: str) -> bool:
-    """Whether Go's regexp.Compile accepts `pattern` (checked with Python's `re`)."""
-    if _NOT_RE2_ESCAPES.search(pattern):
-        return False
-    unescaped = _ESCAPED.sub("x", pattern)
-    if _NOT_RE2.search(unescaped):
-        return False
-    if any(int(n) > 1000 for m in _REPEAT.finditer(unescaped) for n in m.groups() if n):
-        return False
-    for construct, replacement in _RE2_TO_PYTHON:
-        pattern = construct.sub(replacement, pattern)
-    try:
-        re.compile(pattern)
-    except re.error:
-        return False
-    return True
-
 
 def _validate_selectors(
     out: Violations, path: Path, profiles: Mapping[str, Any], field: str
@@ -114,7 +78,7 @@ def _validate_selectors(
     for selector_path, selector in each(profiles, field, path):
         selector_type = selector.get("type")
         if selector_type == "Regex":
-            if not _is_go_regex(selector.get("match") or ""):
+            if regexp_error(selector.get("match") or "") is not None:
                 out.add(selector_path.field("match"), "invalid regex")
         elif selector_type not in ("Prefix", "Exact", "Contains"):
             out.add(
@@ -141,7 +105,9 @@ def _validate_sidecar(out: Violations, path: Path, sidecar: Mapping[str, Any]) -
 
 def _host_port(out: Violations, path: Path, endpoint: str) -> None:
     """MeshMetric has always needed host:port endpoints, unlike the other OTel policies."""
-    if split_host_port(endpoint) is not None:
+    try:
+        split_host_port(endpoint)
+    except AddressError:
         out.add(path, "must be in host:port format")
 
 

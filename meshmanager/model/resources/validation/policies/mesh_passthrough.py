@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Violations, validator
-from meshmanager.model.resources.validation.policies import messages as msg
+from meshmanager.model.resources.validation.golang.govalidator import is_dns_name
+from meshmanager.model.resources.validation.golang.net import is_cidr, is_ip
 from meshmanager.model.resources.validation.policies import targetref as ref
-from meshmanager.model.resources.validation.policies.netfmt import is_cidr, is_dns_name, is_ip
-from meshmanager.model.resources.validation.policies.nodes import UINT32
 from meshmanager.model.resources.validation.policies.policy import (
     SPEC,
     Spec,
@@ -19,7 +19,7 @@ from meshmanager.model.resources.validation.policies.policy import (
     validate_top_target_ref,
 )
 from meshmanager.model.resources.validation.policies.targetref import TargetRefRules
-from meshmanager.model.resources.validation.schema import Arr, Obj, Str
+from meshmanager.model.resources.validation.schema import UINT32, Arr, Obj, Str
 
 PROTOCOLS = ("tcp", "tls", "grpc", "http", "http2", "mysql")
 # HTTP-like protocols are routed by port: one port cannot carry two of them.

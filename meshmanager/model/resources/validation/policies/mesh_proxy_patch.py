@@ -8,8 +8,9 @@ from typing import Any
 
 import yaml
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.policies import messages as msg
+from meshmanager.model.resources.validation.golang.strconv import go_quote
 from meshmanager.model.resources.validation.policies import targetref as ref
 from meshmanager.model.resources.validation.policies.jsonpatch import (
     JSON_PATCH_BLOCK,
@@ -111,7 +112,7 @@ def _check_operation(
     """The modification's operation, reported when it is not one of `operations`."""
     operation: str = mod.get("operation") or ""
     if operation not in operations:
-        listed = ", ".join(msg.go_quote(op) for op in operations)
+        listed = ", ".join(go_quote(op) for op in operations)
         out.add(path.field("operation"), f"invalid operation. Available operations: {listed}")
     return operation
 

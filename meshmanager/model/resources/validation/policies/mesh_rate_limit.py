@@ -5,34 +5,32 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.policies import messages as msg
 from meshmanager.model.resources.validation.policies import targetref as ref
 from meshmanager.model.resources.validation.policies import values as check
 from meshmanager.model.resources.validation.policies.matches import validate_source_matches
-from meshmanager.model.resources.validation.policies.nodes import HEADERS_TO_SET, UINT32
+from meshmanager.model.resources.validation.policies.nodes import HEADERS_TO_SET
 from meshmanager.model.resources.validation.policies.policy import (
     SPEC,
     Spec,
     affects_inbounds,
-    check_item_target_ref,
     each,
-    inbound_rules,
     includes_gateways,
     items,
     obj,
     role_target_ref_rules,
     rules_exclude_to_from,
-    targeted,
+    to_from_rules_schema,
     top_target_ref,
     validate_policy,
+    validate_targeted,
     validate_top_target_ref,
 )
-from meshmanager.model.resources.validation.policies.values import Duration
-from meshmanager.model.resources.validation.schema import Bool, Obj
+from meshmanager.model.resources.validation.schema import UINT32, Bool, GoDuration, Obj
 
 # A rate's fields are not required: Validate() checks the zero values they default to.
-_RATE = Obj({"num": UINT32, "interval": Duration()})
+_RATE = Obj({"num": UINT32, "interval": GoDuration()})
 _CONF = Obj(
     {
         "local": Obj(
@@ -54,14 +52,7 @@ _CONF = Obj(
         )
     }
 )
-SCHEMA = Obj(
-    {
-        "targetRef": ref.TARGET_REF,
-        "from": targeted(_CONF),
-        "to": targeted(_CONF),
-        "rules": inbound_rules(_CONF),
-    }
-)
+SCHEMA = to_from_rules_schema(_CONF)
 
 
 # Operators' (System role) policies may also target gateways and routes.
@@ -124,15 +115,11 @@ def _rules(ctx: Context, spec: Spec, out: Violations) -> None:
     elif items(spec, "from") and top.get("kind") == ref.MESH_HTTP_ROUTE:
         out.add(SPEC.field("from"), f"{msg.MUST_NOT_BE_DEFINED} when spec.kind is MeshHTTPRoute")
     else:
-        for item_path, item in each(spec, "from"):
-            check_item_target_ref(out, item_path, item, (ref.MESH,))
-            _validate_default(out, item_path.field("default"), obj(item, "default"))
+        validate_targeted(out, spec, "from", (ref.MESH,), _validate_default)
     if items(spec, "to") and not includes_gateways(top):
         out.add(SPEC.field("to"), msg.MUST_NOT_BE_DEFINED)
     else:
-        for item_path, item in each(spec, "to"):
-            check_item_target_ref(out, item_path, item, (ref.MESH,))
-            _validate_default(out, item_path.field("default"), obj(item, "default"))
+        validate_targeted(out, spec, "to", (ref.MESH,), _validate_default)
 
 
 @validator("MeshRateLimit")

@@ -2,33 +2,36 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.policies import messages as msg
+from meshmanager.model.resources.validation.golang.httpstatus import has_status_text
+from meshmanager.model.resources.validation.golang.strconv import parse_int
 from meshmanager.model.resources.validation.policies import targetref as ref
 from meshmanager.model.resources.validation.policies import values as check
-from meshmanager.model.resources.validation.policies.nodes import (
-    HEADER_MATCH,
-    INT32,
-    INT64,
-    UINT32,
-)
+from meshmanager.model.resources.validation.policies.nodes import HEADER_MATCH
 from meshmanager.model.resources.validation.policies.policy import (
     Spec,
-    check_item_target_ref,
     each,
-    obj,
     role_target_ref_rules,
     targeted,
     top_kind,
     validate_policy,
+    validate_targeted,
     validate_top_target_ref,
 )
-from meshmanager.model.resources.validation.policies.values import Duration
-from meshmanager.model.resources.validation.schema import Arr, Map, Obj, Str
+from meshmanager.model.resources.validation.schema import (
+    INT32,
+    INT64,
+    UINT32,
+    Arr,
+    GoDuration,
+    Map,
+    Obj,
+    Str,
+)
 
 HTTP_RETRY_ON = (
     "5xx",
@@ -55,15 +58,7 @@ HTTP_RETRY_ON = (
     ),
 )
 GRPC_RETRY_ON = ("Canceled", "DeadlineExceeded", "Internal", "ResourceExhausted", "Unavailable")
-# The status codes Go's http.StatusText knows: `retryOn` may also hold one of them.
-_KNOWN_STATUS_CODES = frozenset(
-    (
-        *(100, 101, 102, 103, *range(200, 209), 226, *range(300, 306), 307, 308),
-        *(*range(400, 419), *range(421, 427), 428, 429, 431, 451, *range(500, 509), 510, 511),
-    )
-)
-
-_BACK_OFF = Obj({"baseInterval": Duration(), "maxInterval": Duration()})
+_BACK_OFF = Obj({"baseInterval": GoDuration(), "maxInterval": GoDuration()})
 # Reset header names and retryOn items are checked by Validate(), with its messages.
 _RATE_LIMITED_BACK_OFF = Obj(
     {
@@ -73,13 +68,13 @@ _RATE_LIMITED_BACK_OFF = Obj(
                 required=["format"],
             )
         ),
-        "maxInterval": Duration(),
+        "maxInterval": GoDuration(),
     }
 )
 _HTTP = Obj(
     {
         "numRetries": UINT32,
-        "perTryTimeout": Duration(),
+        "perTryTimeout": GoDuration(),
         "backOff": _BACK_OFF,
         "rateLimitedBackOff": _RATE_LIMITED_BACK_OFF,
         "retryOn": Arr(Str()),
@@ -94,7 +89,7 @@ _HTTP = Obj(
 _GRPC = Obj(
     {
         "numRetries": UINT32,
-        "perTryTimeout": Duration(),
+        "perTryTimeout": GoDuration(),
         "backOff": _BACK_OFF,
         "rateLimitedBackOff": _RATE_LIMITED_BACK_OFF,
         "retryOn": Arr(Str()),
@@ -118,13 +113,13 @@ _GRPC_FIELDS = ("numRetries", "perTryTimeout", "backOff", "retryOn", "rateLimite
 
 # Operators' (System role) policies may also target gateways and routes.
 _SYSTEM_KINDS = (ref.MESH_GATEWAY, ref.MESH_HTTP_ROUTE)
-_DECIMAL = re.compile(r"[+-]?[0-9]+")  # what Go's strconv.Atoi parses
 
 
 def _known_http_retry_on(item: str) -> bool:
     if item in HTTP_RETRY_ON:
         return True
-    return _DECIMAL.fullmatch(item) is not None and int(item) in _KNOWN_STATUS_CODES
+    code = parse_int(item)  # Kuma reads it with strconv.Atoi
+    return code is not None and has_status_text(code)
 
 
 def _validate_back_offs(out: Violations, path: Path, conf: Mapping[str, Any]) -> None:
@@ -208,9 +203,7 @@ def _rules(ctx: Context, spec: Spec, out: Violations) -> None:
     validate_top_target_ref(out, spec, role_target_ref_rules(ctx, _SYSTEM_KINDS))
     on_route = top_kind(spec) in (ref.MESH_GATEWAY, ref.MESH_HTTP_ROUTE)
     to_kinds = (ref.MESH, ref.MESH_EXTERNAL_SERVICE) if on_route else _TO_KINDS
-    for item_path, item in each(spec, "to"):
-        check_item_target_ref(out, item_path, item, to_kinds)
-        _validate_default(out, item_path.field("default"), obj(item, "default"))
+    validate_targeted(out, spec, "to", to_kinds, _validate_default)
 
 
 @validator("MeshRetry")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Violations, validator
-from meshmanager.model.resources.validation.policies import messages as msg
 from meshmanager.model.resources.validation.policies import targetref as ref
 from meshmanager.model.resources.validation.policies.policy import (
     Spec,

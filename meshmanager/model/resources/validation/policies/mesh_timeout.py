@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.policies import messages as msg
 from meshmanager.model.resources.validation.policies import targetref as ref
 from meshmanager.model.resources.validation.policies import values as check
 from meshmanager.model.resources.validation.policies.matches import validate_source_matches
@@ -14,21 +15,19 @@ from meshmanager.model.resources.validation.policies.policy import (
     SPEC,
     Spec,
     affects_inbounds,
-    check_item_target_ref,
     each,
-    inbound_rules,
     items,
     obj,
     require_to_from_or_rules,
     role_target_ref_rules,
     rules_exclude_to_from,
-    targeted,
+    to_from_rules_schema,
     top_kind,
     validate_policy,
+    validate_targeted,
     validate_top_target_ref,
 )
-from meshmanager.model.resources.validation.policies.values import Duration
-from meshmanager.model.resources.validation.schema import Obj
+from meshmanager.model.resources.validation.schema import GoDuration, Obj
 
 # requestHeadersTimeout alone does not make an `http` section count as configured.
 _HTTP_MAIN_TIMEOUTS = (
@@ -40,19 +39,12 @@ _HTTP_MAIN_TIMEOUTS = (
 _HTTP_TIMEOUTS = (*_HTTP_MAIN_TIMEOUTS, "requestHeadersTimeout")
 _CONF = Obj(
     {
-        "connectionTimeout": Duration(),
-        "idleTimeout": Duration(),
-        "http": Obj({name: Duration() for name in _HTTP_TIMEOUTS}),
+        "connectionTimeout": GoDuration(),
+        "idleTimeout": GoDuration(),
+        "http": Obj({name: GoDuration() for name in _HTTP_TIMEOUTS}),
     }
 )
-SCHEMA = Obj(
-    {
-        "targetRef": ref.TARGET_REF,
-        "to": targeted(_CONF),
-        "from": targeted(_CONF),
-        "rules": inbound_rules(_CONF),
-    }
-)
+SCHEMA = to_from_rules_schema(_CONF)
 
 # Operators' (System role) policies may also target gateways and routes.
 _SYSTEM_KINDS = (ref.MESH_GATEWAY, ref.MESH_HTTP_ROUTE)
@@ -107,13 +99,9 @@ def _rules(ctx: Context, spec: Spec, out: Violations) -> None:
     if top in _ROUTE_OR_GATEWAY and items(spec, "from"):
         out.add(SPEC.field("from"), msg.MUST_NOT_BE_DEFINED)
     elif top not in _ROUTE_OR_GATEWAY:
-        for item_path, item in each(spec, "from"):
-            check_item_target_ref(out, item_path, item, (ref.MESH,))
-            _validate_default(out, item_path.field("default"), obj(item, "default"), top)
+        validate_targeted(out, spec, "from", (ref.MESH,), partial(_validate_default, top=top))
     to_kinds = _TO_KINDS_ON_ROUTE if top in _ROUTE_OR_GATEWAY else _TO_KINDS
-    for item_path, item in each(spec, "to"):
-        check_item_target_ref(out, item_path, item, to_kinds)
-        _validate_default(out, item_path.field("default"), obj(item, "default"), top)
+    validate_targeted(out, spec, "to", to_kinds, partial(_validate_default, top=top))
     for rule_path, rule in each(spec, "rules"):
         default_path, conf = rule_path.field("default"), obj(rule, "default")
         if validate_source_matches(out, rule_path.field("matches"), items(rule, "matches")):

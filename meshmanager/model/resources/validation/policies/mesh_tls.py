@@ -3,29 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.policies import messages as msg
 from meshmanager.model.resources.validation.policies import targetref as ref
 from meshmanager.model.resources.validation.policies.policy import (
     SPEC,
     Spec,
     affects_inbounds,
-    check_item_target_ref,
     each,
     items,
     obj,
     targeted,
     top_kind,
     validate_policy,
+    validate_targeted,
     validate_top_target_ref,
 )
 from meshmanager.model.resources.validation.policies.targetref import TargetRefRules
 from meshmanager.model.resources.validation.schema import Arr, Obj, Str
+from meshmanager.model.resources.validation.tls import TLS_VERSION, check_tls_version
 
 MODES = ("Strict", "Permissive")
-TLS_VERSIONS = ("TLSAuto", "TLS10", "TLS11", "TLS12", "TLS13")
 CIPHERS = (
     "ECDHE-ECDSA-AES128-GCM-SHA256",
     "ECDHE-ECDSA-AES256-GCM-SHA384",
@@ -38,7 +39,7 @@ CIPHERS = (
 # Modes, versions and ciphers have no enum: Validate() lists the allowed values itself.
 _CONF = Obj(
     {
-        "tlsVersion": Obj({"min": Str(), "max": Str()}),
+        "tlsVersion": TLS_VERSION,
         "tlsCiphers": Arr(Str()),
         "mode": Str(),
     }
@@ -46,20 +47,6 @@ _CONF = Obj(
 SCHEMA = Obj(
     {"targetRef": ref.TARGET_REF, "from": targeted(_CONF), "rules": Arr(Obj({"default": _CONF}))}
 )
-
-
-def _validate_version(out: Violations, path: Path, version: Mapping[str, Any]) -> None:
-    bounds = {}
-    for bound in ("min", "max"):
-        value = version.get(bound)
-        if value is None:
-            continue
-        if value not in TLS_VERSIONS:
-            out.add(path.field(bound), msg.must_be_one_of(bound, TLS_VERSIONS))
-        elif value != "TLSAuto":
-            bounds[bound] = TLS_VERSIONS.index(value)
-    if len(bounds) == 2 and bounds["min"] > bounds["max"]:
-        out.add(path.field("min"), "min version must be lower than max")
 
 
 def _validate_default(out: Violations, path: Path, conf: Mapping[str, Any], top: str) -> None:
@@ -81,7 +68,7 @@ def _validate_default(out: Violations, path: Path, conf: Mapping[str, Any], top:
             "tlsVersion can only be defined with top level targetRef kind: Mesh",
         )
     elif version is not None:
-        _validate_version(out, path.field("tlsVersion"), version)
+        check_tls_version(version, path.field("tlsVersion"), out)
 
 
 _TOP_KINDS = (ref.MESH, ref.MESH_SUBSET, ref.DATAPLANE)
@@ -94,9 +81,7 @@ def _rules(spec: Spec, out: Violations) -> None:
     top = top_kind(spec)
     for rule_path, rule in each(spec, "rules"):
         _validate_default(out, rule_path.field("default"), obj(rule, "default"), top)
-    for item_path, item in each(spec, "from"):
-        check_item_target_ref(out, item_path, item, (ref.MESH,))
-        _validate_default(out, item_path.field("default"), obj(item, "default"), top)
+    validate_targeted(out, spec, "from", (ref.MESH,), partial(_validate_default, top=top))
 
 
 @validator("MeshTLS")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validator
-from meshmanager.model.resources.validation.policies import messages as msg
+from meshmanager.model.resources.validation.golang.govalidator import is_url
+from meshmanager.model.resources.validation.golang.url import URLError, parse_request_uri
 from meshmanager.model.resources.validation.policies import targetref as ref
 from meshmanager.model.resources.validation.policies import values as check
-from meshmanager.model.resources.validation.policies.netfmt import URLError, is_url, parse_url
 from meshmanager.model.resources.validation.policies.nodes import OTEL_BACKEND_REF
 from meshmanager.model.resources.validation.policies.policy import (
     SPEC,
@@ -60,7 +61,7 @@ SCHEMA = Obj({"targetRef": ref.TARGET_REF, "default": _CONF})
 
 def _validate_datadog_url(out: Violations, path: Path, url_text: str) -> None:
     try:
-        url = parse_url(url_text, via_request=True)
+        url = parse_request_uri(url_text)
     except URLError:
         out.add(path, "must be a valid url")
         return

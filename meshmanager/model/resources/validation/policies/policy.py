@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Context, Path, Violations
-from meshmanager.model.resources.validation.policies import messages as msg
 from meshmanager.model.resources.validation.policies.matches import MATCH
-from meshmanager.model.resources.validation.policies.nodes import null_list_items
+from meshmanager.model.resources.validation.policies.nodes import WithoutNullListItems
 from meshmanager.model.resources.validation.policies.targetref import (
     MESH,
     MESH_GATEWAY,
@@ -20,7 +20,14 @@ from meshmanager.model.resources.validation.policies.targetref import (
     TargetRefRules,
     validate_target_ref,
 )
-from meshmanager.model.resources.validation.schema import Arr, Node, Obj, check
+from meshmanager.model.resources.validation.schema import (
+    Arr,
+    Node,
+    Obj,
+    as_dict,
+    as_list,
+    validate_with_schema,
+)
 
 Spec = Mapping[str, Any]
 SPEC = Path("spec")
@@ -40,18 +47,27 @@ def inbound_rules(default: Node, matches: bool = True) -> Arr:
     return Arr(Obj(fields))
 
 
+def to_from_rules_schema(conf: Node, rule_matches: bool = True) -> Obj:
+    """The schema of a policy that sets `conf` for outbound traffic (`to`) and for inbound
+    traffic (`from`, or the newer `rules`)."""
+    return Obj(
+        {
+            "targetRef": TARGET_REF,
+            "to": targeted(conf),
+            "from": targeted(conf),
+            "rules": inbound_rules(conf, rule_matches),
+        }
+    )
+
+
 def validate_policy(
     schema: Node, spec: Any, rules: Callable[[Spec, Violations], None]
 ) -> Violations:
-    """The schema's violations if any, else those of Kuma's rules."""
-    spec = {} if spec is None else spec
-    structural = check(schema, spec, SPEC)
-    null_list_items(schema, spec, SPEC, structural)
-    if structural:
-        return structural
-    out = Violations()
-    rules(spec, out)
-    return out
+    """The schema's violations if any, else those of Kuma's rules. A missing spec is an
+    empty one, in which the schema finds the fields it requires missing."""
+    return validate_with_schema(
+        WithoutNullListItems(schema), {} if spec is None else spec, SPEC, rules
+    )
 
 
 def policy_role(ctx: Context) -> str:
@@ -78,13 +94,12 @@ def role_target_ref_rules(
 
 def items(parent: Mapping[str, Any], key: str) -> list[Any]:
     """A list field; unset is empty."""
-    return list(parent.get(key) or [])
+    return as_list(parent.get(key))
 
 
 def obj(parent: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     """An object field; unset is Go's zero struct (empty)."""
-    value = parent.get(key)
-    return value if isinstance(value, Mapping) else {}
+    return as_dict(parent.get(key))
 
 
 def each(parent: Mapping[str, Any], key: str, path: Path = SPEC) -> Iterator[tuple[Path, Any]]:
@@ -99,6 +114,19 @@ def check_item_target_ref(
     """The targetRef of a `to` or `from` item, which may be of `kinds`."""
     target = obj(item, "targetRef")
     validate_target_ref(out, item_path.field("targetRef"), target, TargetRefRules(kinds))
+
+
+DefaultRules = Callable[[Violations, Path, Mapping[str, Any]], None]
+
+
+def validate_targeted(
+    out: Violations, spec: Spec, key: str, kinds: tuple[str, ...], validate_default: DefaultRules
+) -> None:
+    """The items of the `to` or `from` list `key`: the targetRef of each, which may be of
+    `kinds`, and its `default`."""
+    for item_path, item in each(spec, key):
+        check_item_target_ref(out, item_path, item, kinds)
+        validate_default(out, item_path.field("default"), obj(item, "default"))
 
 
 def affects_inbounds(spec: Spec) -> bool:

@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Path, Violations
-from meshmanager.model.resources.validation.policies import messages as msg
-from meshmanager.model.resources.validation.schema import Arr, Int, Map, Node, Obj, Str
+from meshmanager.model.resources.validation.schema import Arr, Int, Map, Node, Obj, Str, as_tags
+from meshmanager.model.resources.validation.tags import NO_RULES, validate_selector, validate_tags
 
 MESH = "Mesh"
 DATAPLANE = "Dataplane"
@@ -57,37 +58,6 @@ class TargetRefRules:
 
 
 _NAME = re.compile(r"[0-9a-z.\-_]*")
-_TAG_NAME = re.compile(r"[a-zA-Z0-9.\-_:/]*")
-_TAG_VALUE = re.compile(r"[a-zA-Z0-9.\-_:]*")
-_SELECTOR_VALUE = re.compile(r"[a-zA-Z0-9.\-_:/]*|\*")
-
-
-def validate_tags(out: Violations, path: Path, tags: Mapping[str, str], selector: bool) -> None:
-    """Tag keys and values; a selector's values may also hold slashes or be "*"."""
-    for key in sorted(tags):
-        value = tags[key] or ""  # a null value is Go's empty string
-        key_path = path.key(msg.go_quote(key)[1:-1])
-        if key == "":
-            out.add(path, "tag name must be non-empty")
-        if not _TAG_NAME.fullmatch(key):
-            out.add(
-                key_path,
-                "tag name must consist of alphanumeric characters, dots, dashes, slashes and"
-                " underscores",
-            )
-        if value == "":
-            out.add(key_path, "tag value must be non-empty")
-        if selector and not _SELECTOR_VALUE.fullmatch(value):
-            out.add(
-                key_path,
-                "tag value must consist of alphanumeric characters, dots, dashes, slashes and"
-                ' underscores or be "*"',
-            )
-        elif not selector and not _TAG_VALUE.fullmatch(value):
-            out.add(
-                key_path,
-                "tag value must consist of alphanumeric characters, dots, dashes and underscores",
-            )
 
 
 class _RefCheck:
@@ -130,7 +100,8 @@ class _RefCheck:
             self.out.add(self.path.field("labels"), conflict)
 
     def tags(self, selector: bool) -> None:
-        validate_tags(self.out, self.path.field("tags"), self.ref.get("tags") or {}, selector)
+        validate = validate_selector if selector else validate_tags
+        validate(self.path.field("tags"), as_tags(self.ref.get("tags")), NO_RULES, self.out)
 
 
 _LABELS_OR_NAME_AND_NAMESPACE = "either labels or name and namespace must be specified"

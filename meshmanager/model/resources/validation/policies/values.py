@@ -6,114 +6,41 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Path, Violations
-from meshmanager.model.resources.validation.policies import messages as msg
-from meshmanager.model.resources.validation.policies.netfmt import is_file_path
-from meshmanager.model.resources.validation.schema import Node
+from meshmanager.model.resources.validation.golang.durations import parse_duration
+from meshmanager.model.resources.validation.golang.govalidator import is_file_path
+from meshmanager.model.resources.validation.golang.regexp import SPACE
 
 # --- Go durations (k8s metav1.Duration is decoded with time.ParseDuration) -------------
 
-_UNIT_SECONDS = {
-    "ns": Decimal("1e-9"),
-    "us": Decimal("1e-6"),
-    "\u00b5s": Decimal("1e-6"),
-    "\u03bcs": Decimal("1e-6"),
-    "ms": Decimal("1e-3"),
-    "s": Decimal(1),
-    "m": Decimal(60),
-    "h": Decimal(3600),
-}
-_MAX_DURATION_SECONDS = Decimal(2**63 - 1) * Decimal("1e-9")
-_DURATION_PART = re.compile(r"([0-9]*)(\.[0-9]*)?([^0-9.]*)")
 
-
-def _time_quote(text: str) -> str:
-    """Go's time.quote: non-ASCII and control characters as \\x escapes of their bytes."""
-    out: list[str] = []
-    for char in text:
-        if ord(char) >= 0x80 or char < " ":
-            out.extend(f"\\x{byte:02x}" for byte in char.encode())
-        else:
-            out.append("\\" + char if char in '"\\' else char)
-    return '"' + "".join(out) + '"'
-
-
-def _parse_duration(text: str) -> Decimal | str:
-    """The duration in seconds, or the error Go's time.ParseDuration gives."""
-    invalid = f"time: invalid duration {_time_quote(text)}"
-    rest, sign = text, 1
-    if rest[:1] in ("-", "+"):
-        sign, rest = (-1 if rest[0] == "-" else 1), rest[1:]
-    if rest == "0":
-        return Decimal(0)
-    if rest == "":
-        return invalid
-    total, pos = Decimal(0), 0
-    while pos < len(rest):
-        part = _DURATION_PART.match(rest, pos)
-        assert part is not None  # every group is optional
-        whole, fraction, unit = part.groups()
-        if whole == "" and (fraction is None or fraction == "."):
-            return invalid
-        if unit == "":
-            return f"time: missing unit in duration {_time_quote(text)}"
-        if unit not in _UNIT_SECONDS:
-            return f"time: unknown unit {_time_quote(unit)} in duration {_time_quote(text)}"
-        total += Decimal((whole or "0") + (fraction or "")) * _UNIT_SECONDS[unit]
-        pos = part.end()
-    if total > _MAX_DURATION_SECONDS:
-        return invalid
-    return sign * total
-
-
-def parse_duration(text: str) -> Decimal | None:
-    """A Go duration string in seconds, None when it does not parse."""
-    parsed = _parse_duration(text)
-    return parsed if isinstance(parsed, Decimal) else None
-
-
-@dataclass
-class Duration(Node):
-    """A Kubernetes duration: a string Go's time.ParseDuration accepts ("10s", "1h30m")."""
-
-    def check(self, value: Any, path: Path, out: Violations) -> None:
-        if not isinstance(value, str):
-            self._type_error("string", value, path, out)
-            return
-        parsed = _parse_duration(value)
-        if isinstance(parsed, str):
-            out.add(path, parsed)
-
-
-def _seconds(value: str | None) -> Decimal:
+def _nanoseconds(value: str | None) -> int:
     """The duration of a schema-checked value; an unset value is Go's zero duration."""
-    if value is None:
-        return Decimal(0)
-    return parse_duration(value) or Decimal(0)
+    return 0 if value is None else parse_duration(value)
 
 
 def duration_not_negative_or_nil(out: Violations, path: Path, value: str | None) -> None:
-    if value is not None and _seconds(value) < 0:
+    if value is not None and _nanoseconds(value) < 0:
         out.add(path, msg.NON_NEGATIVE_WHEN_DEFINED)
 
 
 def duration_greater_than_zero_or_nil(out: Violations, path: Path, value: str | None) -> None:
-    if value is not None and _seconds(value) <= 0:
+    if value is not None and _nanoseconds(value) <= 0:
         out.add(path, msg.GREATER_THAN_ZERO_WHEN_DEFINED)
 
 
 def duration_greater_than_zero(out: Violations, path: Path, value: str | None) -> None:
-    if _seconds(value) <= 0:
+    if _nanoseconds(value) <= 0:
         out.add(path, msg.MUST_BE_DEFINED_AND_GREATER_THAN_ZERO)
 
 
 def duration_greater_than(out: Violations, path: Path, value: str | None, minimum: str) -> None:
     """`minimum` is a Go duration literal, shown as is in the message ("50ms")."""
-    if _seconds(value) <= _seconds(minimum):
+    if _nanoseconds(value) <= _nanoseconds(minimum):
         out.add(path, f"must be greater than: {minimum}")
 
 
@@ -137,12 +64,10 @@ def parse_decimal(value: int | str) -> Decimal | None:
 def percentage_or_nil(
     out: Violations, path: Path, value: int | str | None, allow_zero: bool = True
 ) -> None:
-    if value is None:
-        return
-    number = parse_decimal(value)
+    number = _number_or_nil(out, path, value)
     if number is None:
-        out.add(path, msg.STRING_MUST_BE_NUMBER)
-    elif number < 0 or number > 100:
+        return
+    if number < 0 or number > 100:
         out.add(path, msg.PERCENTAGE_RANGE)
     elif not allow_zero and number == 0:
         out.add(path, msg.MUST_BE_GREATER_THAN_ZERO)
@@ -151,13 +76,19 @@ def percentage_or_nil(
 def int_or_string_at_least(
     out: Violations, path: Path, value: int | str | None, minimum: int
 ) -> None:
+    number = _number_or_nil(out, path, value)
+    if number is not None and number < minimum:
+        out.add(path, f"must be greater or equal then: {minimum}")
+
+
+def _number_or_nil(out: Violations, path: Path, value: int | str | None) -> Decimal | None:
+    """The number an IntOrString holds; None when unset or, reported, when not a number."""
     if value is None:
-        return
+        return None
     number = parse_decimal(value)
     if number is None:
         out.add(path, msg.STRING_MUST_BE_NUMBER)
-    elif number < minimum:
-        out.add(path, f"must be greater or equal then: {minimum}")
+    return number
 
 
 # --- integers --------------------------------------------------------------------------
@@ -197,7 +128,7 @@ def file_path_or_nil(out: Violations, path: Path, value: str | None) -> None:
         out.add(path, "must be a valid path when defined")
 
 
-_BANDWIDTH = re.compile(r"([0-9]*)[\t\n\f\r ]?([GMk]+bps)")
+_BANDWIDTH = re.compile(rf"([0-9]*){SPACE}?([GMk]+bps)")
 
 
 def bandwidth(out: Violations, path: Path, value: str) -> None:

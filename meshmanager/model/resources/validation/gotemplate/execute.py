@@ -1,8 +1,9 @@
 """Execution of parsed Go templates over a flat struct of strings (what Kuma renders
-hostname templates against), with Go's error texts for the common failures.
+hostname templates against) or a map of strings (VirtualOutbound's parameters), with Go's
+error texts for the common failures.
 
 Values are Python values standing for Go ones: str (string), bool, int, float (float64),
-None (an invalid/nil value), list (slice) and `GoStruct`."""
+None (an invalid/nil value), list (slice), dict (map[string]string) and `GoStruct`."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from meshmanager.model.resources.validation.core_types._common import go_quote
-from meshmanager.model.resources.validation.core_types._gotemplate_parse import (
+from meshmanager.model.resources.validation.golang.strconv import go_quote
+from meshmanager.model.resources.validation.gotemplate.parse import (
     ActionNode,
     BoolNode,
     BranchNode,
@@ -88,6 +89,8 @@ def go_type(value: Any) -> str:
         return "string"
     if isinstance(value, list):
         return "[]interface {}"
+    if isinstance(value, dict):
+        return "map[string]string"
     return "<nil>"
 
 
@@ -126,6 +129,8 @@ def go_sprint(value: Any) -> str:
         return "{" + " ".join(value.fields.values()) + "}"
     if isinstance(value, list):
         return "[" + " ".join(go_sprint(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{value[k]}" for k in sorted(value)) + "]"
     return str(value)
 
 
@@ -134,7 +139,7 @@ def is_true(value: Any) -> bool:
         return False
     if isinstance(value, bool):
         return value
-    if isinstance(value, int | float | str | list):
+    if isinstance(value, int | float | str | list | dict):
         return bool(value)
     return True
 
@@ -209,6 +214,8 @@ class Executor:
     def walk_range(self, dot: Any, node: BranchNode, value: Any) -> None:
         if isinstance(value, list):
             elements = list(enumerate(value))
+        elif isinstance(value, dict):
+            elements = [(key, value[key]) for key in sorted(value)]  # Go sorts map keys
         elif isinstance(value, int) and not isinstance(value, bool):
             elements = [(i, i) for i in range(value)]
         elif value is None:
@@ -230,7 +237,7 @@ class Executor:
         if not elements and node.else_list is not None:
             self.walk(dot, node.else_list)
 
-    def set_range_vars(self, pipe: PipeNode, index: int, element: Any) -> None:
+    def set_range_vars(self, pipe: PipeNode, index: Any, element: Any) -> None:
         names = [v.ident[0] for v in pipe.decl]
         values = [element] if len(names) == 1 else [index, element]
         for position, (name, value) in enumerate(zip(names, values, strict=False)):
@@ -346,6 +353,10 @@ class Executor:
             if len(args) > 1 or final is not _MISSING:
                 self.error(f"{name} has arguments but cannot be invoked as function")
             return receiver.fields[name]
+        if isinstance(receiver, dict):
+            if len(args) > 1 or final is not _MISSING:
+                self.error(f"{name} is not a method but has arguments")
+            return receiver.get(name)  # a missing key is an invalid value, as in Go
         self.error(f"can't evaluate field {name} in type {go_type(receiver)}")
 
     def eval_function(self, dot: Any, node: IdentifierNode, args: list[Node], final: Any) -> Any:
@@ -429,22 +440,34 @@ def execute(
 
 
 def _length(item: Any) -> int:
-    if isinstance(item, str | list):
-        return len(item.encode()) if isinstance(item, str) else len(item)
+    if isinstance(item, list | dict):
+        return len(item)
+    if isinstance(item, str):
+        return len(item.encode())
     raise ValueError(f"len of type {go_type(item)}")
 
 
 def _index(item: Any, *indexes: Any) -> Any:
     for position in indexes:
-        if not isinstance(item, str | list):
-            raise ValueError(f"can't index item of type {go_type(item)}")
-        if isinstance(position, bool) or not isinstance(position, int):
-            raise ValueError(f"cannot index slice/array with type {go_type(position)}")
-        sequence = item.encode() if isinstance(item, str) else item
-        if not 0 <= position < len(sequence):
-            raise ValueError(f"index out of range: {position}")
-        item = sequence[position]
+        item = _index_map(item, position) if isinstance(item, dict) else _index_one(item, position)
     return item
+
+
+def _index_map(item: dict[str, Any], key: Any) -> Any:
+    if not isinstance(key, str):
+        raise ValueError(f"value has type {go_type(key)}; should be string")
+    return item.get(key, "")  # a missing key gives the zero value
+
+
+def _index_one(item: Any, position: Any) -> Any:
+    if not isinstance(item, str | list):
+        raise ValueError(f"can't index item of type {go_type(item)}")
+    if isinstance(position, bool) or not isinstance(position, int):
+        raise ValueError(f"cannot index slice/array with type {go_type(position)}")
+    sequence = item.encode() if isinstance(item, str) else item
+    if not 0 <= position < len(sequence):
+        raise ValueError(f"index out of range: {position}")
+    return sequence[position]
 
 
 def _slice(item: Any, *indexes: Any) -> Any:

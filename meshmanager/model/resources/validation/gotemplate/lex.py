@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from meshmanager.model.resources.validation.core_types._common import go_quote
+from meshmanager.model.resources.validation.golang.strconv import go_quote
 
 
 class T(enum.Enum):

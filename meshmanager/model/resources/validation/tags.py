@@ -1,18 +1,26 @@
-"""Kuma's rules for tag maps (Dataplane tags) and tag selectors (policy `match`es)."""
+"""Kuma's rules for tag maps (a Dataplane's or an ExternalService's tags) and tag
+selectors (the `match` of old-style policies and gateways), and for the protocol tag."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from meshmanager.model.resources.validation import messages as msg
 from meshmanager.model.resources.validation.base import Path, Violations
-from meshmanager.model.resources.validation.mesh_core.proto import as_dict, as_tags
+from meshmanager.model.resources.validation.golang.strconv import go_quote
+from meshmanager.model.resources.validation.schema import as_dict, as_tags
 
 SERVICE_TAG = "kuma.io/service"
 PROTOCOL_TAG = "kuma.io/protocol"
 ZONE_TAG = "kuma.io/zone"
 EXTERNAL_SERVICE_TAG = "kuma.io/external-service-name"
+
+# What Kuma recognises, which is more than it advertises in messages.
+KNOWN_PROTOCOLS = frozenset({"http", "http2", "tcp", "tls", "grpc", "kafka", "mysql"})
+SUPPORTED_PROTOCOLS = ("grpc", "http", "http2", "kafka", "tcp")
 
 _TAG_NAME = re.compile(r"[a-zA-Z0-9.\-_:/]*")
 _TAG_VALUE = re.compile(r"[a-zA-Z0-9.\-_:]*")
@@ -25,6 +33,8 @@ ValueCheck = Callable[[Path, str, str, Violations], None]
 
 @dataclass(frozen=True)
 class TagRules:
+    """What a place requires of its tags beyond their characters."""
+
     require_at_least_one_tag: bool = False
     require_service: bool = False
     map_checks: Sequence[MapCheck] = ()
@@ -32,8 +42,20 @@ class TagRules:
     value_checks: Sequence[ValueCheck] = ()
 
 
+NO_RULES = TagRules()
+
+
+def tag_path(path: Path, key: str) -> Path:
+    """`path["key"]`, the key quoted like Go's `%q`."""
+    return path.key(go_quote(key)[1:-1])
+
+
+def is_tag_name(text: str) -> bool:
+    return _TAG_NAME.fullmatch(text) is not None
+
+
 def validate_tags(path: Path, tags: Mapping[str, str], rules: TagRules, out: Violations) -> None:
-    """Tags of a data plane proxy: values are plain (no "*")."""
+    """Tags that describe a proxy or a service: values are plain (no "*", no slash)."""
     _validate_key_values(path, tags, rules, _check_tag_value, out)
 
 
@@ -46,12 +68,13 @@ def validate_selector(
 
 def validate_selectors(
     path: Path,
-    selectors: Sequence[object],
+    selectors: Sequence[Any],
     rules: TagRules,
     out: Violations,
     at_least_one: bool = False,
     at_most_one: bool = False,
 ) -> None:
+    """A list of selectors, each with its tags under `match`."""
     if at_least_one and not selectors:
         out.add(path, "must have at least one element")
     for i, selector in enumerate(selectors):
@@ -64,15 +87,33 @@ def validate_selectors(
 def key_not_in(names: Collection[str]) -> KeyCheck:
     def check(path: Path, key: str, out: Violations) -> None:
         if key in names:
-            out.add(path.key(key), f'tag name must not be "{key}"')
+            out.add(tag_path(path, key), f"tag name must not be {go_quote(key)}")
 
     return check
+
+
+def parse_protocol(value: str) -> str | None:
+    """Kuma's ParseProtocol: the protocol `value` names (case-insensitive), or None when
+    Kuma does not know it."""
+    protocol = value.lower()
+    return protocol if protocol in KNOWN_PROTOCOLS else None
+
+
+def check_protocol_tag(path: Path, tags: Mapping[str, str], out: Violations) -> None:
+    """The protocol tag, when set, names a protocol Kuma knows."""
+    value = tags.get(PROTOCOL_TAG)
+    if value is not None and parse_protocol(value) is None:
+        out.add(
+            tag_path(path, PROTOCOL_TAG),
+            f"tag {go_quote(PROTOCOL_TAG)} has an invalid value {go_quote(value)}. "
+            + msg.allowed_values_hint(*SUPPORTED_PROTOCOLS),
+        )
 
 
 def _check_tag_value(path: Path, key: str, value: str, out: Violations) -> None:
     if not _TAG_VALUE.fullmatch(value):
         out.add(
-            path.key(key),
+            tag_path(path, key),
             "tag value must consist of alphanumeric characters, dots, dashes and underscores",
         )
 
@@ -80,7 +121,7 @@ def _check_tag_value(path: Path, key: str, value: str, out: Violations) -> None:
 def _check_selector_value(path: Path, key: str, value: str, out: Violations) -> None:
     if not _SELECTOR_VALUE.fullmatch(value):
         out.add(
-            path.key(key),
+            tag_path(path, key),
             "tag value must consist of alphanumeric characters, dots, dashes, slashes "
             'and underscores or be "*"',
         )
@@ -96,9 +137,9 @@ def _validate_key_values(
     for key in sorted(tags):
         if key == "":
             out.add(path, "tag name must be non-empty")
-        if not _TAG_NAME.fullmatch(key):
+        if not is_tag_name(key):
             out.add(
-                path.key(key),
+                tag_path(path, key),
                 "tag name must consist of alphanumeric characters, dots, dashes, slashes and "
                 "underscores",
             )
@@ -106,8 +147,8 @@ def _validate_key_values(
             key_check(path, key, out)
         value = tags[key]
         if value == "":
-            out.add(path.key(key), "tag value must be non-empty")
+            out.add(tag_path(path, key), "tag value must be non-empty")
         for value_check in (value_rule, *rules.value_checks):
             value_check(path, key, value, out)
     if rules.require_service and SERVICE_TAG not in tags:
-        out.add(path, f'mandatory tag "{SERVICE_TAG}" is missing')
+        out.add(path, f"mandatory tag {go_quote(SERVICE_TAG)} is missing")

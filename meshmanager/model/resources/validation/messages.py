@@ -1,8 +1,11 @@
-"""Kuma's shared violation message texts and the builders that format them."""
+"""Kuma's violation message texts that several validators share, and the builders that
+format them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+from meshmanager.model.resources.validation.golang.strconv import go_quote
 
 MUST_BE_DEFINED = "must be defined"
 MUST_NOT_BE_DEFINED = "must not be defined"
@@ -30,25 +33,6 @@ GATEWAY_FROM = (
 )
 
 
-def go_quote(text: str) -> str:
-    """`text` quoted like Go's `%q`: printable characters kept, others escaped."""
-    escapes = {"\\": "\\\\", '"': '\\"', "\a": "\\a", "\b": "\\b", "\f": "\\f"}
-    escapes |= {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
-    out = []
-    for char in text:
-        if char in escapes:
-            out.append(escapes[char])
-        elif char.isprintable():
-            out.append(char)
-        elif ord(char) < 0x80:
-            out.append(f"\\x{ord(char):02x}")
-        elif ord(char) <= 0xFFFF:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(f"\\U{ord(char):08x}")
-    return '"' + "".join(out) + '"'
-
-
 def must_have_only_one(entity: str, *values: str) -> str:
     return f"{entity} must have only one type defined: {', '.join(values)}"
 
@@ -70,4 +54,14 @@ def one_of(field: str, verb: str, values: Iterable[str], when: str = "") -> str:
 
 
 def must_be_one_of(field: str, values: Iterable[str]) -> str:
+    """Kuma's MakeFieldMustBeOneOfErr: `"mode" must be one of ["A", "B"]`."""
     return one_of(field, "must be", values)
+
+
+def allowed_values_hint(*values: str) -> str:
+    return f"Allowed values: {', '.join(values) if values else '(none)'}"
+
+
+def one_of_listed(entity: str, allowed: Sequence[str]) -> str:
+    """Kuma's MustBeOneOf: `appProtocol must be one of: a, b`."""
+    return f"{entity} must be one of: {', '.join(allowed)}"

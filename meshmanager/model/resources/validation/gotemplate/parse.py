@@ -7,8 +7,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from meshmanager.model.resources.validation.core_types._common import go_quote
-from meshmanager.model.resources.validation.core_types._gotemplate_lex import Item, Lexer, T
+from meshmanager.model.resources.validation.golang.strconv import go_quote
+from meshmanager.model.resources.validation.gotemplate.lex import Item, Lexer, T
 
 BUILTINS = frozenset(
     [
