@@ -263,7 +263,7 @@ def run_load(pid: int, port: int, metrics: int, cp_id: UUID, args: argparse.Name
         ),
         (
             "policy PUT (create)",
-            wrk(f"{base}/meshes/default/meshtrafficpermissions/bench", args.duration, 8, script),
+            wrk(f"{base}/{POLICIES}/bench", args.duration, args.connections, script),
         ),
     ]
     print(f"machine: {describe()}")

@@ -108,7 +108,10 @@ class ResourceCache:
         self.control_planes: dict[UUID, CpResources] = {}
 
     def slot(self, cp_id: UUID) -> CpResources:
-        return self.control_planes.setdefault(cp_id, CpResources())
+        cp = self.control_planes.get(cp_id)
+        if cp is None:
+            cp = self.control_planes[cp_id] = CpResources()
+        return cp
 
     def forget(self, cp_id: UUID) -> None:
         self.control_planes.pop(cp_id, None)

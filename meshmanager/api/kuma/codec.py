@@ -71,7 +71,7 @@ def meta(rt: ResourceType, resource: Resource) -> dict[str, Any]:
 
 def render(rt: ResourceType, resource: Resource) -> bytes:
     """The resource's REST JSON, as bytes (computed once per stored version)."""
-    rendered = resource.memo.get(REST_MEMO)
+    rendered: bytes | None = resource.memo.get(REST_MEMO)
     if rendered is None:
         rendered = resource.memo[REST_MEMO] = _render(rt, resource)
     return rendered

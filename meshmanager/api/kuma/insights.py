@@ -332,7 +332,17 @@ class Overview:
 
     def render(self, resource: Resource, insight: Resource | None, single: bool) -> bytes:
         """The overview's JSON, with the stored specs spliced in as they are. A single
-        overview shows a missing insight as `{}` where a list item leaves it out."""
+        overview shows a missing insight as `{}` where a list item leaves it out.
+        Remembered on the resource for as long as its insight stays the same object."""
+        cached = resource.memo.get(OVERVIEW_MEMO)
+        if cached is not None and cached[0] == single and cached[1] is insight:
+            rendered: bytes = cached[2]
+            return rendered
+        rendered = self._render(resource, insight, single)
+        resource.memo[OVERVIEW_MEMO] = (single, insight, rendered)
+        return rendered
+
+    def _render(self, resource: Resource, insight: Resource | None, single: bool) -> bytes:
         head = meta(self.rt, resource)
         head["type"] = f"{self.base}Overview"
         body = dumps(head)[:-1] + f',"{self.spec_key}":'.encode() + resource.spec_json
@@ -342,6 +352,7 @@ class Overview:
         return body + b"}"
 
 
+OVERVIEW_MEMO = "overview"
 DATAPLANE = Overview("Dataplane", "dataplane", "dataplaneInsight")
 ZONE = Overview("Zone", "zone", "zoneInsight")
 ZONE_INGRESS = Overview("ZoneIngress", "zoneIngress", "zoneIngressInsight")

@@ -52,7 +52,7 @@ class Resource:
     creation_time: datetime | None
     modification_time: datetime | None
     version: int
-    memo: dict[str, bytes]
+    memo: dict[str, Any]
 
     def __init__(
         self,
