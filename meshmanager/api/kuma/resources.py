@@ -118,9 +118,23 @@ def _matches(
     return listing.external_service_matches(resource, tags)
 
 
+def require_universal_format(request: Request) -> None:
+    """`?format=`: Kuma also serves the Kubernetes CRD form, which meshmanager does not
+    (yet); answering the universal form instead would look right and be wrong."""
+    wanted = request.query_params.get("format")
+    if wanted in (None, "universal"):
+        return
+    if wanted in ("k8s", "kubernetes"):
+        raise KumaError(
+            400, "Bad Request", "format=k8s is not supported: ask for the universal format"
+        )
+    raise KumaError(400, "Bad Request", f"invalid format {wanted!r}: use universal or k8s")
+
+
 async def get_resource(request: Request) -> Response:
     rt = resource_type(request)
     mesh, name = item_key(request, rt)
+    require_universal_format(request)
     call = await authorized(request, rt, Action.READ)
     await require_mesh(call, mesh)
     found = await call.store.resources.get(call.scope, rt.name, mesh, name)
@@ -321,6 +335,7 @@ def deprecations(rt: ResourceType, resource: Resource) -> list[str]:
 
 async def get_by_kri(request: Request) -> Response:
     """`/_kri/{kri}`: the resource a Kuma Resource Identifier names, as stored here."""
+    require_universal_format(request)
     call = await kuma_call(request, Action.READ)
     try:
         identifier = parse_kri(request.path_params["kri"])
