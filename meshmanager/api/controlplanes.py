@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -166,7 +167,7 @@ async def list_control_planes(
     query = parse_filters(request.query_params, page)
     visible = principal.visible_control_planes(Action.LIST)
     if visible is not None:
-        query = ControlPlaneQuery(**{**query.__dict__, "only_ids": visible})
+        query = replace(query, only_ids=visible)
     items, total = await store.control_planes.query(principal.org_id, query)
     meta = ListMeta(page=PageMeta(number=page.number, size=page.size, total=total))
     return Page[ControlPlane](meta=meta, data=items)

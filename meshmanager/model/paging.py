@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from uuid import UUID
 
 DEFAULT_PAGE_SIZE = 10
@@ -40,6 +40,4 @@ class ControlPlaneQuery:
     name_eq: str | None = None
     name_contains: str | None = None
     labels: tuple[LabelFilter, ...] = ()
-    only_ids: frozenset[UUID] | None = field(
-        default=None, metadata={"doc": "None means every control plane of the organization."}
-    )
+    only_ids: frozenset[UUID] | None = None  # None: every control plane of the organization

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -102,7 +103,7 @@ async def list_resources(request: Request) -> Response:
         matching = [r for r in everything if _matches(rt, r, tags, gateway)]
         items, total = matching[page.offset : page.offset + page.size], len(matching)
     else:
-        query = ResourceQuery(**{**query.__dict__, "offset": page.offset, "size": page.size})
+        query = replace(query, offset=page.offset, size=page.size)
         items, total = await call.store.resources.find(call.scope, query)
     body = render_list(
         [render(rt, item) for item in items], total, listing.next_url(request, page, total)
