@@ -14,6 +14,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from meshmanager.store.dialects import StoreDialect, dialect_for
+from meshmanager.store.events import StoreEvents
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class Store:
         from meshmanager.store.zones import ZoneRepository
 
         self.dialect = dialect
+        self.events = StoreEvents()
         self.engine = dialect.create_engine()
         # Bumped after every committed write that may change who may do what; caches of
         # authenticated callers compare it to know they are stale.

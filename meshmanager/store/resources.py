@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from meshmanager.model.errors import Conflict, NotFound
 from meshmanager.model.resources.stored import CpScope, Resource
 from meshmanager.observability import store_operation
+from meshmanager.store.events import ResourcesChanged
 from meshmanager.store.resource_cache import CpResources, ResourceCache
 from meshmanager.store.schema import control_planes, resource_tombstones, resources
 from meshmanager.store.types import UTCDateTime, utcnow
@@ -117,6 +118,7 @@ class ResourceRepository:
                 for start in range(0, len(rows), BULK_BATCH):
                     await conn.execute(insert(r), rows[start : start + BULK_BATCH])
         await self._after_write(scope)
+        self.store.events.publish(ResourcesChanged(scope.cp_id, revision))
 
     async def write(self, scope: CpScope, changes: Sequence[Change]) -> list[Resource]:
         """Applies creates, updates and deletes atomically, and returns once they are
@@ -140,6 +142,8 @@ class ResourceRepository:
                 stale = self._apply_locally(batch, results, revisions)
             for scope in stale:
                 await self._after_write(scope)
+            for cp_id, revision in revisions.items():
+                self.store.events.publish(ResourcesChanged(cp_id, revision))
             for request, result in zip(batch, results, strict=True):
                 if request.done.done():
                     continue  # the caller went away; its write stands
