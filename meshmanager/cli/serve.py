@@ -55,7 +55,7 @@ async def serve(settings: Settings, announce: Callable[[Bootstrap], None]) -> No
     created = await bootstrap(store, settings.org_name, settings.admin_email, settings.admin_token)
     if created is not None:
         announce(created)
-    kds = KdsServer(settings.kds_address)
+    kds = KdsServer(settings.kds_address, store, None)
     servers = [
         _http_server(create_app(store), settings.http_address),
         _http_server(create_ops_app(store), settings.metrics_address),

@@ -1,33 +1,250 @@
-"""The KDS gRPC server. Today it serves the standard gRPC health service; the KDS
-services that zones sync through are registered here as they land."""
+"""The KDS gRPC server: the two Kuma services with their six RPCs (spec §1), on a
+grpc.aio server tuned for long-lived, often idle zone connections (spec §2), plus the
+standard gRPC health service.
+
+Every RPC is bound to exactly one control plane and zone (kds/auth.py) or refused, and
+always ends with a non-OK status: an OK end makes some zone versions stop syncing
+silently (spec §1.3).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol, TypeAlias
+
 import grpc
+from envoy.service.discovery.v3 import discovery_pb2
+from google.protobuf import json_format
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 
 from meshmanager.addresses import HostPort
+from meshmanager.kds import admin
+from meshmanager.kds.auth import Refused, ZoneIdentity, client_id, metadata_values, zone_config
+from meshmanager.kds.connections import refuse_on_error, until_ended
+from meshmanager.kds.generated.kuma.mesh.v1alpha1 import kds_pb2
+from meshmanager.kds.global_to_zone import GlobalToZoneStream, node_features
+from meshmanager.kds.services import KdsServices
+from meshmanager.kds.status import Subscription
+from meshmanager.kds.zone_to_global import ZoneToGlobalStream
+from meshmanager.model.errors import Conflict
+from meshmanager.model.resources import signing
+from meshmanager.model.resources.stored import CpScope
+from meshmanager.store.base import Store
+from meshmanager.store.resources import Create, ResourceQuery
+
+log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 10.0
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # Kuma's multizone.*.kds.maxMsgSize default
+HEALTH_CHECK_INTERVAL_SECONDS = 0  # Kuma's default: zones keep their 5-minute period
+SAFETY_NET_SECONDS = 300.0
+CLOSED = Refused(grpc.StatusCode.UNAVAILABLE, "the stream ended; reconnect")
+
+SERVER_OPTIONS = [
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.keepalive_time_ms", 15_000),
+    ("grpc.keepalive_timeout_ms", 15_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
+    ("grpc.http2.max_ping_strikes", 0),
+    ("grpc.http2.max_pings_without_data", 0),
+]
+
+Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
+
+
+class KdsHandlers:
+    def __init__(self, services: KdsServices) -> None:
+        self.services = services
+
+    async def _connected(
+        self, context: Context, identity: ZoneIdentity, work: Callable[[], Awaitable[None]]
+    ) -> None:
+        connection = self.services.connections.open(identity, context.peer())
+        try:
+            await until_ended(connection, work())
+        finally:
+            self.services.connections.close(connection)
+        raise CLOSED
+
+    async def global_to_zone(self, requests: AsyncIterator[Any], context: Context) -> None:
+        async def handle() -> None:
+            zone = client_id(context)
+            try:
+                first = await anext(aiter(requests))
+            except StopAsyncIteration:
+                raise CLOSED from None
+            try:
+                identity = await self.services.auth.authenticate_sync(context, zone, first.node)
+                await self._sync_down(context, identity, first, requests)
+            finally:
+                self.services.auth.unbind(context)
+
+        await refuse_on_error(context, handle)
+
+    async def _sync_down(
+        self, context: Context, identity: ZoneIdentity, first: Any, requests: AsyncIterator[Any]
+    ) -> None:
+        metadata = first.node.metadata
+        subscription = Subscription(
+            identity,
+            _string(metadata.fields.get("control-plane-id")),
+            _struct(metadata.fields.get("version")),
+            zone_config(first.node),
+        )
+        features = node_features(first.node)
+        await ensure_zone_token_signing_key(self.services.store, identity.scope)
+        stream = GlobalToZoneStream(self.services, identity, features, subscription, context.write)
+        await self.services.status.opened(subscription)
+        log.info("zone connected", extra={"zone": identity.zone, "cp": str(identity.cp_id)})
+        try:
+            await self._connected(context, identity, lambda: stream.run(first, requests))
+        finally:
+            await asyncio.shield(self.services.status.closed(subscription))
+            log.info("zone disconnected", extra={"zone": identity.zone, "cp": str(identity.cp_id)})
+
+    async def zone_to_global(self, responses: AsyncIterator[Any], context: Context) -> None:
+        async def handle() -> None:
+            zone = client_id(context)
+            identity = await self.services.auth.authenticate_other(context, zone)
+            hash_suffix = "hash-suffix" in metadata_values(context, "features")
+            stream = ZoneToGlobalStream(self.services, identity, context.write, hash_suffix)
+            await self._connected(context, identity, lambda: stream.run(responses))
+
+        await refuse_on_error(context, handle)
+
+    async def health_check(self, request: Any, context: Context) -> kds_pb2.ZoneHealthCheckResponse:
+        async def handle() -> None:
+            identity = await self.services.auth.authenticate_other(context, client_id(context))
+            self.services.status.health_checked(identity)
+
+        await refuse_on_error(context, handle)
+        response = kds_pb2.ZoneHealthCheckResponse()
+        response.interval.seconds = HEALTH_CHECK_INTERVAL_SECONDS
+        return response
+
+    def envoy_admin(self, kind: str) -> Callable[[AsyncIterator[Any], Context], Awaitable[None]]:
+        async def stream(responses: AsyncIterator[Any], context: Context) -> None:
+            async def handle() -> None:
+                identity = await self.services.auth.authenticate_other(context, client_id(context))
+                await self._connected(
+                    context,
+                    identity,
+                    lambda: self.services.admin.serve(
+                        kind, identity.cp_id, identity.zone, responses, context.write
+                    ),
+                )
+
+            await refuse_on_error(context, handle)
+
+        return stream
+
+
+async def ensure_zone_token_signing_key(store: Store, scope: CpScope) -> None:
+    """Kuma's global makes a zone-token signing key on start; zones get its public half.
+    Ours is made the first time a zone of the control plane connects."""
+    prefix = signing.ZONE_TOKEN_SIGNING_KEY_PREFIX
+    secrets, _ = await store.resources.find(scope, ResourceQuery("GlobalSecret"))
+    if signing.latest_signing_key(secrets, prefix) is not None:
+        return
+    key = await asyncio.to_thread(signing.new_signing_key_secret, prefix)
+    with contextlib.suppress(Conflict):  # another zone's stream made it first
+        await store.resources.write(scope, [Create(key)])
+
+
+def _string(value: Any) -> str:
+    return value.string_value if value is not None and value.HasField("string_value") else ""
+
+
+def _struct(value: Any) -> Any:
+    return (
+        json_format.MessageToDict(value.struct_value)
+        if value is not None and value.HasField("struct_value")
+        else None
+    )
+
+
+def _generic_handlers(handlers: KdsHandlers) -> list[grpc.GenericRpcHandler]:
+    req, resp = discovery_pb2.DeltaDiscoveryRequest, discovery_pb2.DeltaDiscoveryResponse
+    sync = {
+        "GlobalToZoneSync": grpc.stream_stream_rpc_method_handler(
+            handlers.global_to_zone, req.FromString, resp.SerializeToString
+        ),
+        "ZoneToGlobalSync": grpc.stream_stream_rpc_method_handler(
+            handlers.zone_to_global, resp.FromString, req.SerializeToString
+        ),
+    }
+    pairs: dict[str, tuple[str, Any, Any]] = {
+        "StreamXDSConfigs": (admin.XDS, kds_pb2.XDSConfigResponse, kds_pb2.XDSConfigRequest),
+        "StreamStats": (admin.STATS, kds_pb2.StatsResponse, kds_pb2.StatsRequest),
+        "StreamClusters": (admin.CLUSTERS, kds_pb2.ClustersResponse, kds_pb2.ClustersRequest),
+    }
+    global_service: dict[str, grpc.RpcMethodHandler] = {
+        name: grpc.stream_stream_rpc_method_handler(
+            handlers.envoy_admin(kind), incoming.FromString, outgoing.SerializeToString
+        )
+        for name, (kind, incoming, outgoing) in pairs.items()
+    }
+    global_service["HealthCheck"] = grpc.unary_unary_rpc_method_handler(
+        handlers.health_check,
+        kds_pb2.ZoneHealthCheckRequest.FromString,
+        kds_pb2.ZoneHealthCheckResponse.SerializeToString,
+    )
+    return [
+        grpc.method_handlers_generic_handler("kuma.mesh.v1alpha1.KDSSyncService", sync),
+        grpc.method_handlers_generic_handler("kuma.mesh.v1alpha1.GlobalKDSService", global_service),
+    ]
+
+
+class ServerCertificate(Protocol):
+    cert_pem: bytes  # the chain, leaf first
+    key_pem: bytes
 
 
 class KdsServer:
-    def __init__(self, address: HostPort) -> None:
+    def __init__(self, address: HostPort, store: Store, tls: ServerCertificate | None) -> None:
         self.address = address
-        self.server = grpc.aio.server()
+        self.services = KdsServices.for_store(store)
+        self.server = grpc.aio.server(
+            options=SERVER_OPTIONS, compression=grpc.Compression.NoCompression
+        )
+        self.server.add_generic_rpc_handlers(_generic_handlers(KdsHandlers(self.services)))
         self.health = health_aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        self.port = self.server.add_insecure_port(address.grpc_target)
+        if tls is None:
+            self.port = self.server.add_insecure_port(address.grpc_target)
+        else:
+            credentials = grpc.ssl_server_credentials([(tls.key_pem, tls.cert_pem)])
+            self.port = self.server.add_secure_port(address.grpc_target, credentials)
         if self.port == 0:
             raise OSError(f"cannot listen for KDS on {address}")
+        self._safety_net: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.server.start()
+        self.services.status.start()
+        self._safety_net = asyncio.create_task(self._reconcile_forever())
         await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
 
+    async def _reconcile_forever(self) -> None:
+        """A safety net only: changes are pushed as they commit."""
+        while True:
+            await asyncio.sleep(SAFETY_NET_SECONDS)
+            self.services.feed.poke_all()
+
     async def stop(self) -> None:
-        """New calls are refused; calls still running after the grace period are cancelled,
-        which clients see as a retryable status."""
+        """New calls are refused; live zone streams end UNAVAILABLE so zones reconnect
+        (to another replica, or to this one once it is back)."""
         await self.health.enter_graceful_shutdown()
+        if self._safety_net is not None:
+            self._safety_net.cancel()
+        self.services.connections.end_all(
+            Refused(grpc.StatusCode.UNAVAILABLE, "the server is shutting down; reconnect")
+        )
         await self.server.stop(SHUTDOWN_GRACE_SECONDS)
+        await self.services.status.stop()

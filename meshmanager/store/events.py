@@ -17,10 +17,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ResourcesChanged:
-    """A control plane's Kuma resources reached `revision`."""
+    """A control plane's Kuma resources reached `revision`. `types` names the resource
+    types written, or is None when unknown (every type may have changed)."""
 
     cp_id: UUID
     revision: int
+    types: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

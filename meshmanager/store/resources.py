@@ -118,7 +118,8 @@ class ResourceRepository:
                 for start in range(0, len(rows), BULK_BATCH):
                     await conn.execute(insert(r), rows[start : start + BULK_BATCH])
         await self._after_write(scope)
-        self.store.events.publish(ResourcesChanged(scope.cp_id, revision))
+        types = frozenset(item.type for item in items)
+        self.store.events.publish(ResourcesChanged(scope.cp_id, revision, types))
 
     async def write(self, scope: CpScope, changes: Sequence[Change]) -> list[Resource]:
         """Applies creates, updates and deletes atomically, and returns once they are
@@ -143,7 +144,8 @@ class ResourceRepository:
             for scope in stale:
                 await self._after_write(scope)
             for cp_id, revision in revisions.items():
-                self.store.events.publish(ResourcesChanged(cp_id, revision))
+                types = _written_types(batch, results, cp_id)
+                self.store.events.publish(ResourcesChanged(cp_id, revision, types))
             for request, result in zip(batch, results, strict=True):
                 if request.done.done():
                     continue  # the caller went away; its write stands
@@ -208,6 +210,22 @@ class ResourceRepository:
             await self.refresh(scope)
 
 
+def _written_types(
+    batch: list[_WriteRequest], results: list[list[Resource] | Exception], cp_id: UUID
+) -> frozenset[str] | None:
+    """The types a committed batch wrote in one control plane; None for "any type" (a
+    mesh deletion removes resources of every type)."""
+    types: set[str] = set()
+    for request, result in zip(batch, results, strict=True):
+        if request.scope.cp_id != cp_id or isinstance(result, Exception):
+            continue
+        for change in request.changes:
+            if isinstance(change, DeleteMeshContents):
+                return None
+            types.add(change.resource.type)
+    return frozenset(types)
+
+
 async def _next_revision(conn: AsyncConnection, scope: CpScope) -> int:
     """Bumps the control plane's revision; the row lock orders concurrent writers."""
     result = await conn.execute(
@@ -223,6 +241,8 @@ async def _next_revision(conn: AsyncConnection, scope: CpScope) -> int:
 
 
 class Change:
+    resource: Resource
+
     async def apply(self, conn: AsyncConnection, scope: CpScope, revision: int) -> Resource:
         raise NotImplementedError
 

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from meshmanager.api.kuma import listing
 from meshmanager.api.kuma.codec import kri, meta
 from meshmanager.api.kuma.context import KumaCall, kuma_call
+from meshmanager.api.kuma.envoy_admin import EnvoyAdminForwarder, ForwardingFailed
 from meshmanager.api.kuma.errors import KumaError, not_found
 from meshmanager.api.kuma.resources import json_response
 from meshmanager.model.identity import Action
@@ -276,7 +277,7 @@ async def dataplane_admin(request: Request) -> Response:
     found = await call.store.resources.get(call.scope, "Dataplane", mesh, name)
     if found is None:
         raise not_found("Could not get dataplane resource")
-    raise await _forwarding_error(call, found, rpc)
+    return await _forward(request, call, found, rpc)
 
 
 def zone_proxy_admin(type_: str) -> Callable[[Request], Any]:
@@ -286,7 +287,7 @@ def zone_proxy_admin(type_: str) -> Callable[[Request], Any]:
         found = await call.store.resources.get(call.scope, type_, "", request.path_params["name"])
         if found is None:
             raise not_found("Could not get zone ingress resource")
-        raise await _forwarding_error(call, found, rpc)
+        return await _forward(request, call, found, rpc)
 
     return endpoint
 
@@ -295,9 +296,24 @@ def _zone_of(resource: Resource) -> str:
     return resource.labels.get(kuma_labels.ZONE) or resource.name.split(".")[0]
 
 
+async def _forward(request: Request, call: KumaCall, resource: Resource, rpc: str) -> Response:
+    """Forwards the request to the proxy's zone over its KDS envoy-admin stream."""
+    forwarder: EnvoyAdminForwarder | None = getattr(request.app.state, "envoy_admin", None)
+    zone, kind = _zone_of(resource), request.path_params["kind"]
+    if forwarder is None or not forwarder.connected(call.scope.cp_id, zone, kind):
+        raise await _forwarding_error(call, resource, rpc)
+    as_json = kind == "xds" or request.query_params.get("format") == "json"
+    try:
+        payload = await forwarder.forward(call.scope.cp_id, zone, kind, resource, as_json)
+    except ForwardingFailed as error:
+        raise KumaError(400, ADMIN_TITLE, f"couldn't execute {rpc} operation: {error}") from error
+    media_type = "application/json" if as_json else "text/plain"
+    return Response(payload, media_type=media_type)
+
+
 async def _forwarding_error(call: KumaCall, resource: Resource, rpc: str) -> KumaError:
-    """Why the request cannot reach the proxy's zone. Kuma forwards it over the zone's
-    KDS envoy-admin stream; this global control plane holds no such stream."""
+    """Why the request cannot reach the proxy's zone: offline, or connected without (or
+    not yet with) the envoy-admin stream of this kind."""
     insight = await call.store.resources.get(call.scope, "ZoneInsight", "", _zone_of(resource))
     if insight is None:
         return not_found(ADMIN_TITLE)

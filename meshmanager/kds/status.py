@@ -1,0 +1,248 @@
+"""Zone status as Kuma keeps it (spec §7): a ZoneInsight per zone with one KDS
+subscription per GlobalToZoneSync stream, ACK/NACK statistics per type, the zone's
+version and (masked) config, and the last health check.
+
+Insights are written when a stream opens or closes, and otherwise at most every
+`FLUSH_SECONDS` while something changed, all dirty zones of a control plane in one
+write: an idle fleet costs no writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf import json_format
+
+from meshmanager import __version__
+from meshmanager.kds.auth import ZoneIdentity, global_address, mask_credential
+from meshmanager.kds.generated.kuma.system.v1alpha1 import zone_insight_pb2
+from meshmanager.model.errors import Conflict, NotFound
+from meshmanager.model.resources import labels as kuma_labels
+from meshmanager.model.resources.insights import is_online
+from meshmanager.model.resources.stored import CpScope, Resource
+from meshmanager.store.base import Store
+from meshmanager.store.resources import Create, Update
+
+log = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 10.0
+SUBSCRIPTION_LIMIT = 10
+PROXY_INSIGHTS = ("DataplaneInsight", "ZoneIngressInsight", "ZoneEgressInsight")
+KUMA_VERSION = "2.14.3"
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def compatible(zone_version: str) -> bool:
+    """Kuma's DeploymentVersionCompatible: same major, minor within ±2; unparsable
+    versions count as compatible."""
+    try:
+        major, minor = (int(part) for part in zone_version.split(".")[:2])
+        our_major, our_minor = (int(part) for part in KUMA_VERSION.split(".")[:2])
+    except ValueError:
+        return True
+    return major == our_major and abs(minor - our_minor) <= 2
+
+
+class Subscription:
+    """One GlobalToZoneSync stream's entry in the zone's insight."""
+
+    def __init__(
+        self, identity: ZoneIdentity, zone_instance_id: str, node_version: Any, config: Any
+    ) -> None:
+        self.identity = identity
+        self.message = zone_insight_pb2.KDSSubscription(
+            id=str(uuid.uuid4()),
+            global_instance_id=f"meshmanager-{__version__}",
+            zone_instance_id=zone_instance_id,
+            auth_token_provided=False,
+        )
+        self.message.connect_time.GetCurrentTime()
+        self.message.status.last_update_time.GetCurrentTime()
+        kuma_cp = (node_version or {}).get("kumaCp") if isinstance(node_version, dict) else None
+        if isinstance(kuma_cp, dict):
+            json_format.ParseDict(kuma_cp, self.message.version.kumaCp, ignore_unknown_fields=True)
+            self.message.version.kumaCp.kumaCpGlobalCompatible = compatible(
+                self.message.version.kumaCp.version
+            )
+        if isinstance(config, dict) and config:
+            self.message.config = _masked_config(config)
+        self.dirty = True
+
+    @property
+    def zone_version(self) -> str:
+        return self.message.version.kumaCp.version
+
+    def count(self, type_name: str, field: str) -> None:
+        for stats in (self.message.status.total, self.message.status.stat[type_name]):
+            setattr(stats, field, getattr(stats, field) + 1)
+        self.message.status.last_update_time.GetCurrentTime()
+        self.dirty = True
+
+    def sent(self, type_name: str) -> None:
+        self.count(type_name, "responses_sent")
+
+    def acknowledged(self, type_name: str) -> None:
+        self.count(type_name, "responses_acknowledged")
+
+    def rejected(self, type_name: str) -> None:
+        self.count(type_name, "responses_rejected")
+
+    def disconnect(self) -> None:
+        self.message.disconnect_time.GetCurrentTime()
+        self.dirty = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return json_format.MessageToDict(self.message)
+
+
+def _disconnected(spec: Any, moment: str) -> Any:
+    subscriptions = [
+        s if s.get("disconnectTime") else {**s, "disconnectTime": moment}
+        for s in spec.get("subscriptions") or []
+    ]
+    return {**spec, "subscriptions": subscriptions}
+
+
+def _masked_config(config: dict[str, Any]) -> str:
+    zone = (config.get("multizone") or {}).get("zone")
+    if isinstance(zone, dict) and "globalAddress" in zone:
+        zone["globalAddress"] = mask_credential(global_address(config))
+    return json.dumps(config, separators=(",", ":"))
+
+
+def merged_insight(
+    current: dict[str, Any], subscription: dict[str, Any], health_time: datetime | None
+) -> dict[str, Any]:
+    """The ZoneInsight spec with `subscription` put in (replacing its earlier state),
+    older open subscriptions finalised, and at most SUBSCRIPTION_LIMIT kept."""
+    now = _timestamp(datetime.now(UTC))
+    subscriptions = []
+    for existing in current.get("subscriptions") or []:
+        if existing.get("id") == subscription["id"]:
+            continue
+        if not existing.get("disconnectTime"):
+            existing = {**existing, "disconnectTime": now}
+        subscriptions.append(existing)
+    subscriptions.append(subscription)
+    insight = {**current, "subscriptions": subscriptions[-SUBSCRIPTION_LIMIT:]}
+    if health_time is not None:
+        insight["healthCheck"] = {"time": _timestamp(health_time)}
+    return insight
+
+
+class StatusRecorder:
+    """Keeps the subscriptions of live streams and writes them into ZoneInsights."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.live: set[Subscription] = set()
+        self.health: dict[tuple[uuid.UUID, str], datetime] = {}
+        self._dirty_health: set[tuple[CpScope, str]] = set()
+        self._flusher: asyncio.Task[None] | None = None
+        self._writing = asyncio.Lock()  # one insight write at a time: no version races
+
+    def start(self) -> None:
+        self._flusher = asyncio.create_task(self._flush_forever())
+
+    async def stop(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+
+    async def opened(self, subscription: Subscription) -> None:
+        self.live.add(subscription)
+        identity = subscription.identity
+        await self.store.zones.mark_connected(identity.org_id, identity.cp_id, identity.zone)
+        await self._save(identity.scope, [subscription])
+
+    async def closed(self, subscription: Subscription) -> None:
+        self.live.discard(subscription)
+        subscription.disconnect()
+        identity = subscription.identity
+        still_connected = any(
+            s.identity.cp_id == identity.cp_id and s.identity.zone == identity.zone
+            for s in self.live
+        )
+        await self._save(identity.scope, [subscription])
+        if not still_connected:
+            await self.store.zones.mark_disconnected(identity.org_id, identity.cp_id, identity.zone)
+            await self._disconnect_proxies(identity.scope, identity.zone)
+
+    async def _disconnect_proxies(self, scope: CpScope, zone: str) -> None:
+        """The proxies of a zone that went offline are no longer known to be online:
+        their open subscriptions end now (a reconnecting zone sends their real state).
+        Kuma keeps reporting them online (kumahq/kuma#7027)."""
+        cp = await self.store.resources.loaded(scope)
+        now = _timestamp(datetime.now(UTC))
+        changes = [
+            Update(insight.with_changes(spec=_disconnected(insight.spec, now)))
+            for type_name in PROXY_INSIGHTS
+            for insight in cp.of_type(type_name, None)
+            if insight.labels.get(kuma_labels.ZONE) == zone and is_online(insight.spec)
+        ]
+        with contextlib.suppress(Conflict, NotFound):  # the zone is back and wrote first
+            if changes:
+                await self.store.resources.write(scope, changes)
+
+    def health_checked(self, identity: ZoneIdentity) -> None:
+        self.health[(identity.cp_id, identity.zone)] = datetime.now(UTC)
+        self._dirty_health.add((identity.scope, identity.zone))
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("writing zone insights failed; retrying")
+
+    async def flush(self) -> None:
+        by_scope: dict[CpScope, list[Subscription]] = {}
+        for subscription in list(self.live):
+            if subscription.dirty:
+                by_scope.setdefault(subscription.identity.scope, []).append(subscription)
+        for scope, zone in list(self._dirty_health):
+            if not any(s.identity.zone == zone for s in by_scope.get(scope, [])):
+                by_scope.setdefault(scope, [])
+        for scope, subscriptions in by_scope.items():
+            await self._save(scope, subscriptions)
+
+    async def _save(self, scope: CpScope, subscriptions: list[Subscription]) -> None:
+        async with self._writing:
+            await self._save_locked(scope, subscriptions)
+
+    async def _save_locked(self, scope: CpScope, subscriptions: list[Subscription]) -> None:
+        zones = {s.identity.zone for s in subscriptions} | {
+            zone for s, zone in self._dirty_health if s == scope
+        }
+        changes: list[Create | Update] = []
+        for zone in sorted(zones):
+            ours = [s for s in subscriptions if s.identity.zone == zone]
+            changes.append(await self._insight_change(scope, zone, ours))
+            self._dirty_health.discard((scope, zone))
+        for subscription in subscriptions:
+            subscription.dirty = False
+        if changes:
+            await self.store.resources.write(scope, changes)
+
+    async def _insight_change(
+        self, scope: CpScope, zone: str, subscriptions: list[Subscription]
+    ) -> Create | Update:
+        existing = await self.store.resources.get(scope, "ZoneInsight", "", zone)
+        spec: dict[str, Any] = dict(existing.spec or {}) if existing is not None else {}
+        health_time = self.health.get((scope.cp_id, zone))
+        for subscription in subscriptions:
+            spec = merged_insight(spec, subscription.as_dict(), health_time)
+        if not subscriptions and health_time is not None:
+            spec["healthCheck"] = {"time": _timestamp(health_time)}
+        if existing is None:
+            return Create(Resource("ZoneInsight", "", zone, spec))
+        return Update(existing.with_changes(spec=spec))

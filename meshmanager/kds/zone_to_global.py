@@ -1,0 +1,209 @@
+"""ZoneToGlobalSync: roles reversed (spec §5). The global sends the subscriptions, the
+zone answers with DeltaDiscoveryResponses, and the global ACKs or NACKs every one, with
+`node.id` = the zone name on every request (a request without a node crashes a zone).
+
+What a zone sends is attributed to the connection's zone, can only replace or remove
+that zone's own resources, and is validated; invalid items are NACKed, the rest applied.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from envoy.config.core.v3 import base_pb2
+from envoy.service.discovery.v3 import discovery_pb2
+from google.protobuf import struct_pb2
+from google.rpc import status_pb2
+
+from meshmanager import __version__
+from meshmanager.kds import envelope, rules
+from meshmanager.kds.auth import ZoneIdentity
+from meshmanager.kds.services import KdsServices
+from meshmanager.kds.status import KUMA_VERSION
+from meshmanager.model.errors import Conflict, NotFound
+from meshmanager.model.resources.registry import BY_NAME, Sync
+from meshmanager.model.resources.stored import Resource
+from meshmanager.model.resources.validation import Context, validate_spec
+from meshmanager.model.resources.validation.mesh_core.meta import validate_meta
+from meshmanager.store.resources import Change, Create, Delete, Update
+
+log = logging.getLogger(__name__)
+
+Z2G_TYPES = tuple(sorted(t.name for t in BY_NAME.values() if t.sync & Sync.ZONE_TO_GLOBAL))
+FEATURES = ["zone-token", "hash-suffix", "hg-mz-selector", "producer-policy-flow",
+            "optional-top-level-target-ref"]  # fmt: skip
+WRITE_ATTEMPTS = 3
+MAX_ERRORS_REPORTED = 20
+
+
+def _node(zone: str, initial: bool) -> base_pb2.Node:
+    node = base_pb2.Node(id=zone)
+    if initial:
+        metadata = struct_pb2.Struct()
+        metadata.update(
+            {
+                "version": {
+                    "kumaCp": {"version": KUMA_VERSION, "gitTag": f"meshmanager-{__version__}"}
+                },
+                "config": "",
+                "control-plane-id": f"meshmanager-{__version__}",
+                "features": FEATURES,
+            }
+        )
+        node.metadata.CopyFrom(metadata)
+    return node
+
+
+def subscriptions(zone: str) -> list[discovery_pb2.DeltaDiscoveryRequest]:
+    return [
+        discovery_pb2.DeltaDiscoveryRequest(
+            type_url=type_name, resource_names_subscribe=["*"], node=_node(zone, initial=True)
+        )
+        for type_name in Z2G_TYPES
+    ]
+
+
+def _violations(resource: Resource) -> list[str]:
+    rt = BY_NAME[resource.type]
+    problems = [
+        f"{v.field}: {v.message}"
+        for v in validate_meta(resource.name, resource.mesh, rt.is_mesh_scoped)
+    ]
+    context = Context(
+        mesh=resource.mesh or None, name=resource.name, extra={"labels": resource.labels}
+    )
+    problems += [
+        f"{v.field}: {v.message}" if v.field else v.message
+        for v in validate_spec(rt.name, resource.spec, context)
+    ]
+    return problems
+
+
+class ZoneToGlobalStream:
+    def __init__(
+        self,
+        services: KdsServices,
+        identity: ZoneIdentity,
+        write: Callable[[Any], Awaitable[None]],
+        hash_suffix: bool = True,
+    ) -> None:
+        self.services = services
+        self.identity = identity
+        self.write = write
+        self.hash_suffix = hash_suffix
+        self.answered: set[str] = set()  # types whose first (full-state) response came
+
+    async def run(self, responses: AsyncIterator[Any]) -> None:
+        for request in subscriptions(self.identity.zone):
+            await self.write(request)
+        async for response in responses:
+            errors = await self.apply(response)
+            await self.write(self._reply(response, errors))
+
+    def _reply(
+        self, response: discovery_pb2.DeltaDiscoveryResponse, errors: list[str]
+    ) -> discovery_pb2.DeltaDiscoveryRequest:
+        request = discovery_pb2.DeltaDiscoveryRequest(
+            type_url=response.type_url,
+            response_nonce=response.nonce,
+            node=_node(self.identity.zone, initial=False),
+        )
+        if errors:
+            shown = errors[:MAX_ERRORS_REPORTED]
+            more = len(errors) - len(shown)
+            message = "; ".join(shown) + (f"; and {more} more" if more else "")
+            request.resource_names_subscribe.append("*")
+            request.error_detail.CopyFrom(status_pb2.Status(message=message))
+            log.info(
+                "NACK to zone",
+                extra={"zone": self.identity.zone, "type": response.type_url, "error": message},
+            )
+        return request
+
+    async def apply(self, response: discovery_pb2.DeltaDiscoveryResponse) -> list[str]:
+        type_name = response.type_url
+        if type_name not in Z2G_TYPES:
+            return [f"type {type_name!r} is not accepted from zones"]
+        initial = type_name not in self.answered
+        self.answered.add(type_name)
+        incoming, errors = self._decode(type_name, response)
+        for _ in range(WRITE_ATTEMPTS):
+            changes, conflicts = await self._changes(type_name, incoming, response, initial)
+            try:
+                if changes:
+                    await self.services.store.resources.write(self.identity.scope, changes)
+                return errors + conflicts
+            except (Conflict, NotFound):
+                continue  # someone else wrote meanwhile (a previous stream of this zone)
+        return [*errors, *conflicts, "user error: the resources changed concurrently; resend"]
+
+    def _decode(
+        self, type_name: str, response: discovery_pb2.DeltaDiscoveryResponse
+    ) -> tuple[dict[tuple[str, str], Resource], list[str]]:
+        incoming: dict[tuple[str, str], Resource] = {}
+        errors: list[str] = []
+        for item in response.resources:
+            try:
+                resource = envelope.from_xds(type_name, item)
+            except envelope.EnvelopeError as error:
+                errors.append(str(error))
+                continue
+            if not self.hash_suffix:
+                resource = resource.with_changes(name=f"{self.identity.zone}.{resource.name}")
+            resource = rules.from_zone(resource, self.identity.zone)
+            problems = _violations(resource)
+            if problems:
+                errors.append(f"{type_name} {resource.name!r}: {'; '.join(problems)}")
+                continue
+            incoming[(resource.mesh, resource.name)] = resource
+        return incoming, errors
+
+    async def _changes(
+        self,
+        type_name: str,
+        incoming: dict[tuple[str, str], Resource],
+        response: discovery_pb2.DeltaDiscoveryResponse,
+        initial: bool,
+    ) -> tuple[list[Change], list[str]]:
+        cp = await self.services.store.resources.loaded(self.identity.scope)
+        zone = self.identity.zone
+        changes: list[Change] = []
+        conflicts: list[str] = []
+        for (mesh, name), resource in incoming.items():
+            existing = cp.get((type_name, mesh, name))
+            if existing is None:
+                changes.append(Create(resource))
+            elif not rules.owned_by_zone(existing, zone):
+                conflicts.append(
+                    f"user error: {type_name} {name!r} exists on the global and is not"
+                    f" owned by zone {zone!r}"
+                )
+            elif _differs(existing, resource):
+                changes.append(
+                    Update(
+                        existing.with_changes(
+                            labels=resource.labels, spec=resource.spec, status=resource.status
+                        )
+                    )
+                )
+        if initial:
+            gone = [
+                r for r in cp.of_type(type_name, None)
+                if rules.owned_by_zone(r, zone) and (r.mesh, r.name) not in incoming
+            ]  # fmt: skip
+        else:
+            keys = (envelope.split_key(k) for k in response.removed_resources)
+            found = (cp.get((type_name, mesh, name)) for name, mesh in keys)
+            gone = [r for r in found if r is not None and rules.owned_by_zone(r, zone)]
+        changes.extend(Delete(r) for r in gone)
+        return changes, conflicts
+
+
+def _differs(existing: Resource, incoming: Resource) -> bool:
+    return (
+        existing.labels != incoming.labels
+        or existing.spec != incoming.spec
+        or existing.status != incoming.status
+    )

@@ -1,0 +1,272 @@
+"""Unit tests of the KDS building blocks: the wire envelope, the sync rules, the change
+feed, credentials in global addresses and zone insights. End-to-end sync over real
+sockets is in test_kds_sync.py."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+import pytest
+from envoy.service.discovery.v3 import discovery_pb2
+from google.protobuf import any_pb2
+
+from meshmanager.kds import envelope, rules
+from meshmanager.kds.admin import zone_local_name
+from meshmanager.kds.auth import credential_in_address, mask_credential
+from meshmanager.kds.feed import ChangeFeed
+from meshmanager.kds.generated.kuma.mesh.v1alpha1 import kds_pb2, mesh_pb2
+from meshmanager.kds.status import compatible, merged_insight
+from meshmanager.model.resources import signing
+from meshmanager.model.resources.stored import Resource
+from meshmanager.store.events import ResourcesChanged
+
+ZONE1 = rules.ZonePeer("zone-1", frozenset({"hash-suffix", "producer-policy-flow"}))
+
+
+def _roundtrip(resource: Resource, status: bool = True) -> Resource:
+    return envelope.from_xds(resource.type, envelope.to_xds(resource, status))
+
+
+def test_old_style_specs_travel_as_packed_protobuf() -> None:
+    mesh = Resource("Mesh", "", "default", {"mtls": {"enabledBackend": "ca-1"}})
+    item = envelope.to_xds(mesh, include_status=False)
+    assert item.name == "default."
+    assert item.resource.type_url == "type.googleapis.com/kuma.mesh.v1alpha1.KumaResource"
+    wrapped = kds_pb2.KumaResource.FromString(item.resource.value)
+    assert wrapped.spec.type_url == "type.googleapis.com/kuma.mesh.v1alpha1.Mesh"
+    assert mesh_pb2.Mesh.FromString(wrapped.spec.value).mtls.enabledBackend == "ca-1"
+    assert _roundtrip(mesh).spec == mesh.spec
+
+
+def test_new_style_specs_travel_as_json_with_an_empty_type_url() -> None:
+    spec = {"targetRef": {"kind": "Mesh"}, "to": [{"targetRef": {"kind": "Mesh"}}]}
+    policy = Resource("MeshTimeout", "default", "t1", spec, {"team": "a"})
+    item = envelope.to_xds(policy, include_status=False)
+    assert item.name == "t1.default"
+    wrapped = kds_pb2.KumaResource.FromString(item.resource.value)
+    assert wrapped.spec.type_url == ""
+    assert orjson.loads(wrapped.spec.value) == spec
+    assert _roundtrip(policy).labels == {"team": "a"}
+
+
+def test_status_is_sent_only_when_asked_and_the_type_has_one() -> None:
+    service = Resource("MeshService", "default", "s", {"ports": []}, status={"vips": []})
+    assert _roundtrip(service).status == {"vips": []}
+    assert _roundtrip(service, status=False).status is None
+
+
+def test_versions_change_with_content_only() -> None:
+    a = Resource("MeshTimeout", "default", "t1", {"to": []})
+    assert envelope.to_xds(a, False).version == envelope.to_xds(a.with_changes(), False).version
+    changed = a.with_changes(spec={"to": [{}]})
+    assert envelope.to_xds(a, False).version != envelope.to_xds(changed, False).version
+
+
+def _item(type_url: str, value: bytes) -> discovery_pb2.Resource:
+    return discovery_pb2.Resource(name="x.", resource=any_pb2.Any(type_url=type_url, value=value))
+
+
+@pytest.mark.parametrize(
+    ("type_name", "item", "reason"),
+    [
+        ("Mesh", _item("type.googleapis.com/kuma.mesh.v1alpha1.Mesh", b""), "not a KumaResource"),
+        ("Mesh", _item(envelope.KUMA_RESOURCE_TYPE_URL, b"\xff\xff\xff"), "not a KumaResource"),
+        (
+            "Mesh",
+            _item(
+                envelope.KUMA_RESOURCE_TYPE_URL,
+                kds_pb2.KumaResource(meta=kds_pb2.KumaResource.Meta(name="m")).SerializeToString(),
+            ),
+            "has no spec",
+        ),
+        (
+            "MeshTimeout",
+            _item(
+                envelope.KUMA_RESOURCE_TYPE_URL,
+                kds_pb2.KumaResource(
+                    meta=kds_pb2.KumaResource.Meta(name="m"), spec=any_pb2.Any(value=b"{nope")
+                ).SerializeToString(),
+            ),
+            "not valid JSON",
+        ),
+        (
+            "Mesh",
+            _item(
+                envelope.KUMA_RESOURCE_TYPE_URL,
+                kds_pb2.KumaResource(
+                    meta=kds_pb2.KumaResource.Meta(name="m"),
+                    spec=any_pb2.Any(type_url="type.googleapis.com/kuma.mesh.v1alpha1.Dataplane"),
+                ).SerializeToString(),
+            ),
+            "expected",
+        ),
+    ],
+)
+def test_undecodable_resources_say_why(
+    type_name: str, item: discovery_pb2.Resource, reason: str
+) -> None:
+    with pytest.raises(envelope.EnvelopeError, match=reason):
+        envelope.from_xds(type_name, item)
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [("default.", ("default", "")), ("a.b.mesh-1", ("a.b", "mesh-1")), ("plain", ("plain", ""))],
+)
+def test_removed_keys_split_at_the_last_dot(key: str, expected: tuple[str, str]) -> None:
+    assert envelope.split_key(key) == expected
+
+
+def _zone_resource(type_name: str, zone: str, **labels: str) -> Resource:
+    all_labels = {"kuma.io/origin": "zone", "kuma.io/zone": zone, **labels}
+    return Resource(type_name, "default", f"svc-{zone}", {"ports": []}, all_labels)
+
+
+def test_global_resources_go_down_with_origin_display_name_and_hashed_name() -> None:
+    policy = Resource("MeshTimeout", "default", "default-timeout-global", {"to": []})
+    assert rules.sendable(policy, ZONE1)
+    mapped = rules.to_zone(policy, ZONE1)
+    assert mapped.name == "default-timeout-global-54dbd4c66zwbcf9c"
+    assert mapped.labels == {
+        "kuma.io/origin": "global",
+        "kuma.io/display-name": "default-timeout-global",
+    }
+
+
+def test_meshes_keep_their_name_and_lose_nothing() -> None:
+    mapped = rules.to_zone(Resource("Mesh", "", "default", {}), ZONE1)
+    assert (mapped.name, mapped.labels) == ("default", {"kuma.io/origin": "global"})
+
+
+def test_without_hash_suffix_names_stay() -> None:
+    old_zone = rules.ZonePeer("zone-1", frozenset())
+    policy = Resource("MeshTimeout", "default", "t", {"to": []})
+    assert rules.to_zone(policy, old_zone).name == "t"
+
+
+def test_a_zone_never_gets_its_own_resources_back() -> None:
+    service = _zone_resource("MeshService", "zone-1")
+    assert not rules.sendable(service, ZONE1)
+    assert rules.sendable(service, rules.ZonePeer("zone-2", frozenset()))
+
+
+def test_nothing_is_sent_from_a_disabled_zone() -> None:
+    service = _zone_resource("MeshService", "zone-2")
+    disabled = rules.ZonePeer("zone-1", frozenset(), frozenset({"zone-2"}))
+    assert not rules.sendable(service, disabled)
+
+
+def test_zone_resources_of_types_not_synced_across_zones_stay_on_the_global() -> None:
+    dataplane = _zone_resource("Dataplane", "zone-2")
+    assert not rules.sendable(dataplane, ZONE1)
+
+
+@pytest.mark.parametrize(
+    ("labels", "namespace", "to", "expected"),
+    [
+        ({"kuma.io/policy-role": "producer"}, "kuma-demo", "MeshService", True),
+        ({"kuma.io/policy-role": "producer"}, None, "MeshService", False),  # universal: system
+        ({}, "kuma-demo", "MeshService", False),
+        ({"kuma.io/policy-role": "producer"}, "kuma-demo", "Mesh", False),
+    ],
+)
+def test_zone_policies_cross_zones_only_as_producers(
+    labels: dict[str, str], namespace: str | None, to: str, expected: bool
+) -> None:
+    extra = {"k8s.kuma.io/namespace": namespace} if namespace else {}
+    spec = {"targetRef": {"kind": "Mesh"}, "to": [{"targetRef": {"kind": to, "name": "backend"}}]}
+    policy = Resource(
+        "MeshTimeout",
+        "default",
+        "p",
+        spec,
+        {"kuma.io/origin": "zone", "kuma.io/zone": "zone-2", **labels, **extra},
+    )
+    assert rules.sendable(policy, ZONE1) is expected
+
+
+def test_kds_sync_disabled_and_private_secrets_stay() -> None:
+    disabled = Resource("MeshTimeout", "default", "t", {}, {"kuma.io/kds-sync": "disabled"})
+    assert not rules.sendable(disabled, ZONE1)
+    for name in ("envoy-admin-ca", "inter-cp-ca", "user-token-signing-key-1"):
+        assert not rules.sendable(Resource("GlobalSecret", "", name, {}), ZONE1)
+    assert rules.sendable(Resource("GlobalSecret", "", "zone-token-revocations", {}), ZONE1)
+    assert not rules.sendable(Resource("Config", "", "other", {}), ZONE1)
+    assert rules.sendable(rules.cluster_id_config("id"), ZONE1)
+
+
+def test_hostname_generators_for_multizone_services_need_the_feature() -> None:
+    generator = Resource("HostnameGenerator", "", "hg", {"selector": {"meshMultiZoneService": {}}})
+    assert not rules.sendable(generator, ZONE1)
+    assert rules.sendable(generator, rules.ZonePeer("z", frozenset({"hg-mz-selector"})))
+
+
+def test_zone_token_signing_keys_go_down_as_public_keys() -> None:
+    key = signing.new_signing_key_secret(signing.ZONE_TOKEN_SIGNING_KEY_PREFIX)
+    mapped = rules.to_zone(key, ZONE1)
+    assert mapped.name == "zone-token-signing-public-key-1"
+    assert b"PUBLIC KEY" in signing.secret_data(mapped)
+    assert b"PRIVATE" not in signing.secret_data(mapped)
+
+
+def test_what_a_zone_sends_is_attributed_to_the_connection() -> None:
+    spec: dict[str, Any] = {
+        "networking": {
+            "address": "10.0.0.1",
+            "inbound": [{"port": 80, "tags": {"kuma.io/service": "a", "kuma.io/zone": "zone-9"}}],
+        }
+    }
+    claimed = {"kuma.io/origin": "global", "kuma.io/zone": "zone-9", "x": "y"}
+    stored = rules.from_zone(Resource("Dataplane", "default", "dp", spec, claimed), "zone-1")
+    assert stored.labels == {"kuma.io/origin": "zone", "kuma.io/zone": "zone-1", "x": "y"}
+    assert stored.spec["networking"]["inbound"][0]["tags"]["kuma.io/zone"] == "zone-1"
+    ingress = rules.from_zone(Resource("ZoneIngress", "", "zi", {"zone": "other"}), "zone-1")
+    assert ingress.spec["zone"] == "zone-1"
+
+
+def test_the_feed_wakes_watchers_of_the_written_control_plane_only() -> None:
+    feed, cp, other = ChangeFeed(), uuid.uuid4(), uuid.uuid4()
+    watcher = feed.watch(cp)
+    feed.on_store_event(ResourcesChanged(other, 1, frozenset({"Mesh"})))
+    assert not watcher.wakeup.is_set()
+    feed.on_store_event(ResourcesChanged(cp, 2, frozenset({"MeshTimeout"})))
+    feed.on_store_event(ResourcesChanged(cp, 3, frozenset({"Mesh"})))
+    assert watcher.wakeup.is_set()
+    assert watcher.take() == {"Mesh", "MeshTimeout"}
+    assert not watcher.wakeup.is_set()
+    feed.on_store_event(ResourcesChanged(cp, 4, None))
+    assert watcher.take() is None
+
+
+def test_credentials_are_read_from_the_address_path_and_masked() -> None:
+    address = "grpcs://kds.example.com:5685/mzc_abcdefghijklmnopqrstuvwxyz234567"
+    assert credential_in_address(address) == "mzc_abcdefghijklmnopqrstuvwxyz234567"
+    assert credential_in_address("grpcs://kds.example.com:5685") is None
+    masked = mask_credential(address)
+    assert "mzc_abcd" in masked and "qrstuvwxyz" not in masked
+
+
+def test_admin_requests_name_the_proxy_as_its_zone_knows_it() -> None:
+    labels = {"kuma.io/display-name": "web-1", "k8s.kuma.io/namespace": "shop"}
+    assert zone_local_name(Resource("Dataplane", "m", "web-1-xyz", {}, labels)) == "web-1.shop"
+    assert zone_local_name(Resource("Dataplane", "m", "plain", {})) == "plain"
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [("2.14.1", True), ("2.12.4", True), ("2.11.0", False), ("3.14.0", False), ("dev", True)],
+)
+def test_version_compatibility_is_kumas(version: str, expected: bool) -> None:
+    assert compatible(version) is expected
+
+
+def test_a_new_subscription_finalises_older_ones_and_the_list_is_capped() -> None:
+    insight: dict[str, Any] = {}
+    for i in range(12):
+        insight = merged_insight(insight, {"id": str(i), "connectTime": "t"}, None)
+    subscriptions = insight["subscriptions"]
+    assert [s["id"] for s in subscriptions] == [str(i) for i in range(2, 12)]
+    assert all(s.get("disconnectTime") for s in subscriptions[:-1])
+    assert "disconnectTime" not in subscriptions[-1]
