@@ -14,10 +14,11 @@ from sqlalchemy import insert, select
 from meshmanager.model.controlplane import ControlPlaneFields, default_features
 from meshmanager.model.errors import Conflict, NotFound
 from meshmanager.model.resources.stored import CpScope, Resource
-from meshmanager.store import Store
+from meshmanager.store import Store, open_store
 from meshmanager.store.base import Store as StoreClass
 from meshmanager.store.base import head_revision
 from meshmanager.store.dialects import dialect_for
+from meshmanager.store.events import Event, ResourcesChanged
 from meshmanager.store.resource_cache import CpResources
 from meshmanager.store.resources import (
     Create,
@@ -199,3 +200,26 @@ async def test_the_cache_after_writes_equals_a_fresh_load(store: Store) -> None:
     assert snapshot(cached) == snapshot(fresh) == {("Mesh", "", "m"): ({}, {}, 1)}
     assert cached.revision == fresh.revision
     await reopened.close()
+
+
+async def test_a_replica_hears_of_writes_made_by_another(fresh_postgres_url: str) -> None:
+    writer = await open_store(fresh_postgres_url)
+    reader = await open_store(fresh_postgres_url)
+    stop = await reader.follow_other_replicas()
+    try:
+        org_id = await _org(writer)
+        cp_id = (await writer.control_planes.create_owned(org_id, _fields("shared"))).item.id
+        scope = CpScope(org_id, cp_id)
+        assert await reader.resources.find(scope, ResourceQuery("Mesh")) == ([], 0)  # cached
+        heard: asyncio.Queue[Event] = asyncio.Queue()
+        reader.events.listen(heard.put_nowait)
+        await writer.resources.write(scope, [Create(Resource("Mesh", "", "from-writer"))])
+        event = await asyncio.wait_for(heard.get(), timeout=10)
+        assert isinstance(event, ResourcesChanged) and event.cp_id == cp_id
+        meshes, _ = await reader.resources.find(scope, ResourceQuery("Mesh"))
+        assert [m.name for m in meshes] == ["from-writer"], "the reader's cache caught up"
+        assert writer.events is not reader.events
+    finally:
+        await stop()
+        await reader.close()
+        await writer.close()

@@ -52,6 +52,7 @@ async def serve(settings: Settings, announce: Callable[[Bootstrap], None]) -> No
     """Runs until SIGTERM or SIGINT, then drains in-flight work and stops."""
     store = await open_store(settings.store)
     log.info("store ready", extra=log_fields(store=store.dialect.describe()))
+    stop_following = await store.follow_other_replicas()
     created = await bootstrap(store, settings.org_name, settings.admin_email, settings.admin_token)
     if created is not None:
         announce(created)
@@ -77,6 +78,7 @@ async def serve(settings: Settings, announce: Callable[[Bootstrap], None]) -> No
         await asyncio.gather(*(server.serve() for server in servers), _stop_when(stopped, kds))
     finally:
         await kds.stop()
+        await stop_following()
         await store.close()
         log.info("meshmanager stopped")
 

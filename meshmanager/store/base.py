@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from meshmanager.model.resources.stored import CpScope
 from meshmanager.store.dialects import StoreDialect, dialect_for
 from meshmanager.store.events import StoreEvents
 
@@ -42,6 +45,8 @@ class Store:
 
         self.dialect = dialect
         self.events = StoreEvents()
+        self.instance_id = uuid.uuid4().hex
+        self._follow_tasks: set[asyncio.Task[None]] = set()
         self.engine = dialect.create_engine()
         # Bumped after every committed write that may change who may do what; caches of
         # authenticated callers compare it to know they are stale.
@@ -91,6 +96,28 @@ class Store:
         except Exception:
             log.warning("store not reachable", exc_info=True)
             return False
+
+    async def announce_write(self, conn: AsyncConnection, scope: CpScope, revision: int) -> None:
+        """Inside a write transaction: other replicas hear of it once it commits."""
+        payload = f"{self.instance_id}|{scope.org_id}|{scope.cp_id}|{revision}"
+        await self.dialect.notify(conn, payload)
+
+    async def follow_other_replicas(self) -> Callable[[], Awaitable[None]]:
+        """Keeps caches and listeners current with writes of other replicas (PostgreSQL);
+        returns the function that stops following."""
+        return await self.dialect.listen(self._written_elsewhere)
+
+    def _written_elsewhere(self, payload: str) -> None:
+        try:
+            instance, org_id, cp_id, revision = payload.split("|")
+            scope, at = CpScope(uuid.UUID(org_id), uuid.UUID(cp_id)), int(revision)
+        except ValueError:
+            log.warning("ignoring a malformed change notification", extra={"payload": payload})
+            return
+        if instance != self.instance_id:
+            task = asyncio.create_task(self.resources.written_elsewhere(scope, at))
+            self._follow_tasks.add(task)
+            task.add_done_callback(self._follow_tasks.discard)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -114,6 +114,7 @@ class ResourceRepository:
         with store_operation("resources.bulk_create"):
             async with self.store.write(affects_identity=False) as conn:
                 revision = await _next_revision(conn, scope)
+                await self.store.announce_write(conn, scope, revision)
                 rows = [_new_row(scope, item, revision) for item in items]
                 for start in range(0, len(rows), BULK_BATCH):
                     await conn.execute(insert(r), rows[start : start + BULK_BATCH])
@@ -193,6 +194,7 @@ class ResourceRepository:
                     scope = request.scope
                     if scope.cp_id not in revisions:
                         revisions[scope.cp_id] = await _next_revision(conn, scope)
+                        await self.store.announce_write(conn, scope, revisions[scope.cp_id])
                     savepoint = await conn.begin_nested()
                     try:
                         revision = revisions[scope.cp_id]
@@ -204,6 +206,11 @@ class ResourceRepository:
                         await savepoint.commit()
                         results.append(applied)
         return results, revisions
+
+    async def written_elsewhere(self, scope: CpScope, revision: int) -> None:
+        """Another replica committed `revision`: catch up, then wake local listeners."""
+        await self._after_write(scope)
+        self.store.events.publish(ResourcesChanged(scope.cp_id, revision))
 
     async def _after_write(self, scope: CpScope) -> None:
         if scope.cp_id in self.cache.control_planes:

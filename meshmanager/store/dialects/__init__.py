@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -27,6 +28,15 @@ class StoreDialect(Protocol):
 
     def describe(self) -> str:
         """The store's location without credentials, for logs."""
+        ...
+
+    async def notify(self, conn: AsyncConnection, payload: str) -> None:
+        """Tells the other replicas, once `conn`'s transaction commits, that it wrote."""
+        ...
+
+    async def listen(self, callback: Callable[[str], None]) -> Callable[[], Awaitable[None]]:
+        """Calls `callback` with the payload of every other replica's `notify`; returns
+        the function that stops listening."""
         ...
 
 

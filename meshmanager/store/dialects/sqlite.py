@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,15 @@ class SqliteDialect:
 
     def describe(self) -> str:
         return f"sqlite:///{self.path}"
+
+    async def notify(self, conn: AsyncConnection, payload: str) -> None:
+        """One process owns an embedded store: there is nobody to tell."""
+
+    async def listen(self, callback: Callable[[str], None]) -> Callable[[], Awaitable[None]]:
+        async def stop() -> None:
+            return None
+
+        return stop
 
 
 def _begin(conn: Any) -> None:
