@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from meshmanager import __version__
 from meshmanager.api import controlplanes, identity
 from meshmanager.api.kuma.app import KumaApiDispatch, create_kuma_app
+from meshmanager.api.kuma.envoy_admin import EnvoyAdminForwarder
 from meshmanager.api.middleware import (
     BodyLimitMiddleware,
     PathAliasMiddleware,
@@ -28,7 +29,7 @@ instead of overwriting a concurrent change.
 """
 
 
-def create_app(store: Store) -> FastAPI:
+def create_app(store: Store, envoy_admin: EnvoyAdminForwarder | None = None) -> FastAPI:
     app = FastAPI(
         title="meshmanager",
         version=__version__,
@@ -41,7 +42,7 @@ def create_app(store: Store) -> FastAPI:
     app.include_router(controlplanes.router)
     app.include_router(identity.router)
     install_problem_handlers(app)
-    app.add_middleware(KumaApiDispatch, kuma_app=create_kuma_app(store))
+    app.add_middleware(KumaApiDispatch, kuma_app=create_kuma_app(store, envoy_admin))
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(PathAliasMiddleware, aliases={"/v0/mesh/": "/v1/mesh/"})
     app.add_middleware(RequestContextMiddleware)

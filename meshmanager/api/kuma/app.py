@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from meshmanager.api.kuma import insights, inspect, meta, resources, tokens
 from meshmanager.api.kuma.context import CP_ID_KEY
+from meshmanager.api.kuma.envoy_admin import EnvoyAdminForwarder
 from meshmanager.api.kuma.errors import KumaError
 from meshmanager.api.problems import on_client_disconnect
 from meshmanager.model.errors import Conflict, DomainError, NotFound
@@ -61,7 +62,7 @@ async def _on_domain_error(request: Request, error: Exception) -> Response:
     return KumaError(400, "Bad Request", error.detail).response()
 
 
-def create_kuma_app(store: Store) -> Starlette:
+def create_kuma_app(store: Store, envoy_admin: EnvoyAdminForwarder | None = None) -> Starlette:
     app = Starlette(
         routes=_routes(),
         exception_handlers={
@@ -72,6 +73,7 @@ def create_kuma_app(store: Store) -> Starlette:
     )
     app.router.redirect_slashes = False
     app.state.store = store
+    app.state.envoy_admin = envoy_admin  # None: no zone streams (tests of the API alone)
     return app
 
 
