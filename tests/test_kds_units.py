@@ -12,7 +12,7 @@ import pytest
 from envoy.service.discovery.v3 import discovery_pb2
 from google.protobuf import any_pb2
 
-from meshmanager.kds import envelope, rules
+from meshmanager.kds import envelope, rules, zone_to_global
 from meshmanager.kds.admin import zone_local_name
 from meshmanager.kds.auth import credential_in_address, mask_credential
 from meshmanager.kds.feed import ChangeFeed
@@ -270,3 +270,22 @@ def test_a_new_subscription_finalises_older_ones_and_the_list_is_capped() -> Non
     assert [s["id"] for s in subscriptions] == [str(i) for i in range(2, 12)]
     assert all(s.get("disconnectTime") for s in subscriptions[:-1])
     assert "disconnectTime" not in subscriptions[-1]
+
+
+async def test_a_flooding_zone_is_paced_not_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [100.0]
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += seconds
+
+    monkeypatch.setattr(zone_to_global.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(zone_to_global.asyncio, "sleep", fake_sleep)
+    pace = zone_to_global.Pace(rate=10.0, burst=3)
+    for _ in range(5):
+        await pace.wait()
+    assert slept == [pytest.approx(0.1), pytest.approx(0.1)], "the burst passes, then 10/s"
+    clock[0] += 60
+    await pace.wait()
+    assert len(slept) == 2, "an idle zone earns its burst back"

@@ -8,7 +8,9 @@ that zone's own resources, and is validated; invalid items are NACKed, the rest 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -35,6 +37,8 @@ Z2G_TYPES = tuple(sorted(t.name for t in BY_NAME.values() if t.sync & Sync.ZONE_
 FEATURES = ["zone-token", "hash-suffix", "hg-mz-selector", "producer-policy-flow",
             "optional-top-level-target-ref"]  # fmt: skip
 WRITE_ATTEMPTS = 3
+RESPONSES_PER_SECOND = 20.0
+RESPONSE_BURST = 200  # a zone's first full state is one response per type
 MAX_ERRORS_REPORTED = 20
 
 
@@ -63,6 +67,24 @@ def subscriptions(zone: str) -> list[discovery_pb2.DeltaDiscoveryRequest]:
         )
         for type_name in Z2G_TYPES
     ]
+
+
+class Pace:
+    """A token bucket that waits instead of refusing: a zone that sends faster than
+    `rate` is read more slowly, and gRPC flow control pushes back on it."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, float(burst)
+        self.tokens, self.last = float(burst), time.monotonic()
+
+    async def wait(self) -> None:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens < 1:
+            await asyncio.sleep((1 - self.tokens) / self.rate)
+            self.tokens, self.last = 1.0, time.monotonic()
+        self.tokens -= 1
 
 
 def _violations(resource: Resource) -> list[str]:
@@ -98,7 +120,9 @@ class ZoneToGlobalStream:
     async def run(self, responses: AsyncIterator[Any]) -> None:
         for request in subscriptions(self.identity.zone):
             await self.write(request)
+        pace = Pace(RESPONSES_PER_SECOND, RESPONSE_BURST)
         async for response in responses:
+            await pace.wait()  # a flooding zone slows itself down, not the others
             errors = await self.apply(response)
             await self.write(self._reply(response, errors))
 
