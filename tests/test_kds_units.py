@@ -244,6 +244,10 @@ def test_credentials_are_read_from_the_address_path_and_masked() -> None:
     address = "grpcs://kds.example.com:5685/mzc_abcdefghijklmnopqrstuvwxyz234567"
     assert credential_in_address(address) == "mzc_abcdefghijklmnopqrstuvwxyz234567"
     assert credential_in_address("grpcs://kds.example.com:5685") is None
+    in_userinfo = "grpcs://zone-1:mzc_abcdefghijklmnopqrstuvwxyz234567@kds.example.com:5685"
+    assert credential_in_address(in_userinfo) == "mzc_abcdefghijklmnopqrstuvwxyz234567"
+    assert "qrstuvwxyz" not in mask_credential(in_userinfo)
+    assert credential_in_address("grpcs://[bad") is None
     masked = mask_credential(address)
     assert "mzc_abcd" in masked and "qrstuvwxyz" not in masked
 

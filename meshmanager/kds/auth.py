@@ -3,8 +3,9 @@
 A zone presents its credential in one of two ways:
 
 * Kong Mesh style: gRPC metadata `authorization: Bearer <credential>` on every RPC.
-* Unmodified OSS Kuma zones send no token. Their credential is the path of the global
-  address they dial (`grpcs://host:5685/<credential>`): Kuma dials only host:port, but
+* Unmodified OSS Kuma zones send no token. Their credential is part of the global
+  address they dial (`grpcs://zone:<credential>@host:5685`, or as the path
+  `grpcs://host:5685/<credential>`): Kuma dials only host:port, but
   sends its whole config, global address included, in the node metadata of its
   GlobalToZoneSync requests. That stream authenticates the connection; the zone's other
   RPCs share its HTTP/2 connection, so they are bound to it by the TCP peer address.
@@ -106,8 +107,15 @@ def global_address(config: dict[str, Any]) -> str:
 
 
 def credential_in_address(address: str) -> str | None:
-    path = urlsplit(address).path.strip("/")
-    return path if path.startswith(CREDENTIAL_PREFIX) else None
+    """The credential in a global address: its userinfo password, as in
+    `grpcs://zone:<credential>@host:5685` (Kuma redacts it in its logs), or its path,
+    as in `grpcs://host:5685/<credential>`."""
+    try:
+        parts = urlsplit(address)
+        candidates = (parts.password or "", parts.username or "", parts.path.strip("/"))
+    except ValueError:
+        return None
+    return next((c for c in candidates if c.startswith(CREDENTIAL_PREFIX)), None)
 
 
 def mask_credential(address: str) -> str:
