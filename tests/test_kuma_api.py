@@ -266,12 +266,3 @@ async def test_control_plane_features_decide_the_default_mesh(api: Api) -> None:
     base = f"/v1/mesh/control-planes/{plain['id']}/api"
     assert expect(await api.call("GET", f"{base}/meshes"), 200)["total"] == 0
     assert expect(await api.call("GET", f"{base}/hostnamegenerators"), 200)["total"] == 0
-
-
-async def test_only_the_universal_format_is_served(api: Api) -> None:
-    base = await kuma_base(api)
-    for query in ("", "?format=universal"):
-        expect(await api.call("GET", f"{base}/meshes/default{query}"), 200)
-    body = assert_kuma_error(await api.call("GET", f"{base}/meshes/default?format=k8s"), 400)
-    assert "format=k8s is not supported" in body["detail"]
-    assert_kuma_error(await api.call("GET", f"{base}/meshes/default?format=yaml"), 400)

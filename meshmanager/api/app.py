@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from meshmanager import __version__
+from meshmanager.addresses import HostPort
 from meshmanager.api import controlplanes, identity
 from meshmanager.api.kuma.app import KumaApiDispatch, create_kuma_app
 from meshmanager.api.kuma.envoy_admin import EnvoyAdminForwarder
@@ -29,7 +30,11 @@ instead of overwriting a concurrent change.
 """
 
 
-def create_app(store: Store, envoy_admin: EnvoyAdminForwarder | None = None) -> FastAPI:
+def create_app(
+    store: Store,
+    envoy_admin: EnvoyAdminForwarder | None = None,
+    kds_address: HostPort | None = None,
+) -> FastAPI:
     app = FastAPI(
         title="meshmanager",
         version=__version__,
@@ -42,7 +47,7 @@ def create_app(store: Store, envoy_admin: EnvoyAdminForwarder | None = None) -> 
     app.include_router(controlplanes.router)
     app.include_router(identity.router)
     install_problem_handlers(app)
-    app.add_middleware(KumaApiDispatch, kuma_app=create_kuma_app(store, envoy_admin))
+    app.add_middleware(KumaApiDispatch, kuma_app=create_kuma_app(store, envoy_admin, kds_address))
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(PathAliasMiddleware, aliases={"/v0/mesh/": "/v1/mesh/"})
     app.add_middleware(RequestContextMiddleware)

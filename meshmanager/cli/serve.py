@@ -58,7 +58,10 @@ async def serve(settings: Settings, announce: Callable[[Bootstrap], None]) -> No
         announce(created)
     kds = KdsServer(settings.kds_address, store, None)
     servers = [
-        _http_server(create_app(store, kds.services.admin), settings.http_address),
+        _http_server(
+            create_app(store, kds.services.admin, HostPort(settings.kds_address.host, kds.port)),
+            settings.http_address,
+        ),
         _http_server(create_ops_app(store), settings.metrics_address),
     ]
     stopped = asyncio.Event()

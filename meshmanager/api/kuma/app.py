@@ -10,7 +10,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from meshmanager.api.kuma import insights, inspect, meta, resources, tokens
+from meshmanager.addresses import HostPort
+from meshmanager.api.kuma import cp_config, insights, inspect, meta, resources, tokens
 from meshmanager.api.kuma.context import CP_ID_KEY
 from meshmanager.api.kuma.envoy_admin import EnvoyAdminForwarder
 from meshmanager.api.kuma.errors import KumaError
@@ -27,6 +28,7 @@ def _routes() -> list[Route]:
         Route("/_resources", meta.resource_types),
         Route("/policies", meta.policies),
         Route("/who-am-i", meta.who_am_i),
+        Route("/config", cp_config.config),
         Route("/_kri/{kri}", resources.get_by_kri),
         # Literal segments (_overview, _resources, ...) before the generic {ws}/{name}.
         *insights.routes(),
@@ -62,7 +64,11 @@ async def _on_domain_error(request: Request, error: Exception) -> Response:
     return KumaError(400, "Bad Request", error.detail).response()
 
 
-def create_kuma_app(store: Store, envoy_admin: EnvoyAdminForwarder | None = None) -> Starlette:
+def create_kuma_app(
+    store: Store,
+    envoy_admin: EnvoyAdminForwarder | None = None,
+    kds_address: HostPort | None = None,
+) -> Starlette:
     app = Starlette(
         routes=_routes(),
         exception_handlers={
@@ -74,6 +80,7 @@ def create_kuma_app(store: Store, envoy_admin: EnvoyAdminForwarder | None = None
     app.router.redirect_slashes = False
     app.state.store = store
     app.state.envoy_admin = envoy_admin  # None: no zone streams (tests of the API alone)
+    app.state.kds_address = kds_address  # where zones connect, shown by /config
     return app
 
 

@@ -11,7 +11,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from meshmanager.api.kuma import listing
+from meshmanager.api.kuma import k8s_form, listing
 from meshmanager.api.kuma.codec import (
     destination_ports,
     dumps,
@@ -119,29 +119,18 @@ def _matches(
     return listing.external_service_matches(resource, tags)
 
 
-def require_universal_format(request: Request) -> None:
-    """`?format=`: Kuma also serves the Kubernetes CRD form, which meshmanager does not
-    (yet); answering the universal form instead would look right and be wrong."""
-    wanted = request.query_params.get("format")
-    if wanted in (None, "universal"):
-        return
-    if wanted in ("k8s", "kubernetes"):
-        raise KumaError(
-            400, "Bad Request", "format=k8s is not supported: ask for the universal format"
-        )
-    raise KumaError(400, "Bad Request", f"invalid format {wanted!r}: use universal or k8s")
-
-
 async def get_resource(request: Request) -> Response:
     rt = resource_type(request)
     mesh, name = item_key(request, rt)
-    require_universal_format(request)
     call = await authorized(request, rt, Action.READ)
     await require_mesh(call, mesh)
     found = await call.store.resources.get(call.scope, rt.name, mesh, name)
     if found is None:
         raise not_found("Could not retrieve a resource")
-    return Response(render(rt, found), media_type="application/json")
+    namespace = request.query_params.get("namespace", "")
+    return k8s_form.formatted(
+        request, rt, found, title="Could not retrieve a resource", namespace=namespace
+    )
 
 
 async def put_resource(request: Request) -> Response:
@@ -335,8 +324,8 @@ def deprecations(rt: ResourceType, resource: Resource) -> list[str]:
 
 
 async def get_by_kri(request: Request) -> Response:
-    """`/_kri/{kri}`: the resource a Kuma Resource Identifier names, as stored here."""
-    require_universal_format(request)
+    """`/_kri/{kri}`: the resource a Kuma Resource Identifier names, as stored here
+    (`format=k8s` puts it in the KRI's namespace, as Kuma does)."""
     call = await kuma_call(request, Action.READ)
     try:
         identifier = parse_kri(request.path_params["kri"])
@@ -357,4 +346,6 @@ async def get_by_kri(request: Request) -> Response:
     found = await call.store.resources.get(call.scope, rt.name, mesh, name)
     if found is None:
         raise not_found("Could not retrieve a resource")
-    return Response(render(rt, found), media_type="application/json")
+    return k8s_form.formatted(
+        request, rt, found, title="Could not format a resource", namespace=identifier.namespace
+    )
