@@ -104,7 +104,12 @@ def _token_hash(authorization: str | None) -> str:
 
 
 async def authenticate(store: Store, authorization: str | None) -> Principal:
-    token_hash = _token_hash(authorization)
+    return await authenticate_token_hash(store, _token_hash(authorization))
+
+
+async def authenticate_token_hash(store: Store, token_hash: str) -> Principal:
+    """The caller whose token hashes to `token_hash` (the console keeps only the hash of
+    the token a session was opened with)."""
     cache = _CACHES.setdefault(store, PrincipalCache())
     generation = store.identity_generation
     entry = cache.get(token_hash, generation) or await _load(store, token_hash, generation)

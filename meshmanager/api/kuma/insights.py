@@ -144,6 +144,11 @@ async def _summaries(call: KumaCall, meshes: Sequence[Resource]) -> list[MeshSum
     return [known[(call.scope.cp_id, mesh.name)].summary for mesh in meshes]
 
 
+async def mesh_summaries(call: KumaCall, meshes: Sequence[Resource]) -> list[MeshSummary]:
+    """The insights of `meshes`, computed or reused (the console shows them too)."""
+    return await _summaries(call, meshes)
+
+
 def _mesh_insight_json(inputs: MeshInputs) -> dict[str, Any]:
     return {
         "type": "MeshInsight",

@@ -141,6 +141,16 @@ async def put_resource(request: Request) -> Response:
     call = await kuma_call(request, Action.READ)
     await require_mesh(call, mesh)
     body = await _json_object(request, rt)
+    written, created = await apply_resource(call, rt, mesh, name, body)
+    return _written(rt, written, 201 if created else 200)
+
+
+async def apply_resource(
+    call: KumaCall, rt: ResourceType, mesh: str, name: str, body: dict[str, Any]
+) -> tuple[Resource, bool]:
+    """What a PUT does with a decoded body (the console applies YAML through it too):
+    validates it with Kuma's paths and messages, checks the roles, and creates or
+    replaces the resource. Returns it and whether it was created; raises KumaError."""
     spec, _status = split_body(rt, body)
     labels = _labels_of(body)
     _check_schema_and_spec(rt, body, spec, mesh, name, labels)
@@ -160,13 +170,13 @@ async def put_resource(request: Request) -> Response:
         await call.store.resources.write(
             call.scope, [Create(item) for item in (created, *companions)]
         )
-        return _written(rt, created, 201)
+        return created, True
     changed = kuma_labels.immutable_label_changes(existing.labels, labels)
     if changed:
         raise invalid("Could not update a resource", changed)
     updated = existing.with_changes(spec=spec if spec is not None else {}, labels=labels)
     await call.store.resources.write(call.scope, [Update(updated)])
-    return _written(rt, updated, 200)
+    return updated, False
 
 
 def _written(rt: ResourceType, resource: Resource, status: int) -> Response:
@@ -181,6 +191,12 @@ async def delete_resource(request: Request) -> Response:
         raise method_not_allowed()
     call = await authorized(request, rt, Action.UPDATE)
     await require_mesh(call, mesh)
+    await remove_resource(call, rt, mesh, name)
+    return json_response({})
+
+
+async def remove_resource(call: KumaCall, rt: ResourceType, mesh: str, name: str) -> None:
+    """What a DELETE does once the caller may write: Kuma's rules, then the deletion."""
     found = await call.store.resources.get(call.scope, rt.name, mesh, name)
     if found is None:
         raise not_found("Could not delete a resource")
@@ -196,7 +212,6 @@ async def delete_resource(request: Request) -> Response:
         await _check_mesh_is_empty(call, name)
         changes.append(DeleteMeshContents(found))
     await call.store.resources.write(call.scope, changes)
-    return json_response({})
 
 
 async def _check_mesh_is_empty(call: KumaCall, mesh: str) -> None:
