@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from meshmanager.cli.settings import (
     env,
     load_config_file,
 )
+from meshmanager.model.errors import ValidationFailed
 from meshmanager.observability import configure_logging
 from meshmanager.store import open_store
 from meshmanager.tenancy.bootstrap import Bootstrap, mint_admin_token
@@ -217,3 +219,40 @@ def create_token(data_dir: Path, store: str | None, name: str, expires_in_days: 
             await opened.close()
 
     click.echo(_run(go()))
+
+
+@admin.command("set-password")
+@store_options
+@click.argument("email")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input instead of prompting for it.",
+)
+def set_password_command(
+    data_dir: Path, store: str | None, email: str, password_stdin: bool
+) -> None:
+    """Set the web console password of the user with this EMAIL.
+
+    Passwords are stored as scrypt hashes. Setting one signs out the user's other
+    password sessions.
+    """
+    from meshmanager.tenancy.passwords import set_password_by_email
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+    async def go() -> None:
+        opened = await open_store(_store_url(data_dir, store))
+        try:
+            await set_password_by_email(opened, email, password)
+        finally:
+            await opened.close()
+
+    try:
+        _run(go())
+    except ValidationFailed as error:
+        raise click.ClickException(error.invalid_parameters[0].reason) from error
+    console.print(f"password set for {email}")

@@ -9,8 +9,7 @@ import signal
 from collections.abc import Callable, Iterator
 
 import uvicorn
-from fastapi import FastAPI
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from meshmanager.addresses import HostPort
 from meshmanager.api.app import create_app
@@ -20,6 +19,7 @@ from meshmanager.kds.server import KdsServer
 from meshmanager.observability import log_fields
 from meshmanager.store import open_store
 from meshmanager.tenancy.bootstrap import Bootstrap, bootstrap
+from meshmanager.ui.app import ConsoleSettings, with_console
 
 log = logging.getLogger("meshmanager")
 
@@ -34,7 +34,7 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _http_server(app: FastAPI | Starlette, address: HostPort) -> _Server:
+def _http_server(app: ASGIApp, address: HostPort) -> _Server:
     config = uvicorn.Config(
         app,
         host=address.host,
@@ -59,7 +59,13 @@ async def serve(settings: Settings, announce: Callable[[Bootstrap], None]) -> No
     kds = KdsServer(settings.kds_address, store, None)
     servers = [
         _http_server(
-            create_app(store, kds.services.admin, HostPort(settings.kds_address.host, kds.port)),
+            with_console(
+                create_app(
+                    store, kds.services.admin, HostPort(settings.kds_address.host, kds.port)
+                ),
+                store,
+                ConsoleSettings(kds_address=f"grpcs://{settings.kds_address.host}:{kds.port}"),
+            ),
             settings.http_address,
         ),
         _http_server(create_ops_app(store), settings.metrics_address),
