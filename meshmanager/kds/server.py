@@ -23,7 +23,14 @@ from grpc_health.v1.health import aio as health_aio
 
 from meshmanager.addresses import HostPort
 from meshmanager.kds import admin
-from meshmanager.kds.auth import Refused, ZoneIdentity, client_id, metadata_values, zone_config
+from meshmanager.kds.auth import (
+    Refused,
+    ZoneIdentity,
+    bearer_credential,
+    client_id,
+    metadata_values,
+    zone_config,
+)
 from meshmanager.kds.connections import refuse_on_error, until_ended
 from meshmanager.kds.generated.kuma.mesh.v1alpha1 import kds_pb2
 from meshmanager.kds.global_to_zone import GlobalToZoneStream, node_features
@@ -97,6 +104,7 @@ class KdsHandlers:
             _struct(metadata.fields.get("version")),
             zone_config(first.node),
         )
+        subscription.message.auth_token_provided = bearer_credential(context) is not None
         features = node_features(first.node)
         await ensure_zone_token_signing_key(self.services.store, identity.scope)
         stream = GlobalToZoneStream(self.services, identity, features, subscription, context.write)
