@@ -59,6 +59,7 @@ class Ids:
     sa: str
     sa_token: str
     sa_role: str
+    zone: str
 
 
 async def build_ids(api: Api, token: str, tag: str) -> Ids:
@@ -76,8 +77,20 @@ async def build_ids(api: Api, token: str, tag: str) -> Ids:
     )
     sa_token = (await mint_token(api, sa["id"], "system-accounts", token))["id"]
     sa_role = (await assign_role(api, "system-accounts", sa["id"], "Connector", cp, token))["id"]
+    zone = f"zone-{tag}"
+    expect(await api.call("POST", f"{CP}/{cp}/zones", token, json={"name": zone}), 201)
     return Ids(
-        admin, cp, user, user_token, user_role, team["id"], team_role, sa["id"], sa_token, sa_role
+        admin,
+        cp,
+        user,
+        user_token,
+        user_role,
+        team["id"],
+        team_role,
+        sa["id"],
+        sa_token,
+        sa_role,
+        zone,
     )
 
 
@@ -223,6 +236,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("PUT", f"{CP}/{{cpId}}"): Row(200, lambda ids: {"name": "renamed"}),
     ("PATCH", f"{CP}/{{cpId}}"): Row(200, lambda ids: {"description": "patched"}),
     ("DELETE", f"{CP}/{{cpId}}"): Row(204),
+    # Zones: readers see them; creating credentials needs Admin or Connector (see below).
+    ("GET", f"{CP}/{{cpId}}/zones"): Row(200, viewer=200),
+    ("GET", f"{CP}/{{cpId}}/zones/{{name}}"): Row(200, viewer=200),
+    ("POST", f"{CP}/{{cpId}}/zones"): Row(201, lambda ids: {"name": f"new-{ids.cp[:8]}"}),
+    ("POST", f"{CP}/{{cpId}}/zones/{{name}}/rotate-credential"): Row(200),
+    ("DELETE", f"{CP}/{{cpId}}/zones/{{name}}"): Row(204),
     # Any authenticated caller: who am I, which organization, which roles exist.
     ("GET", "/v3/organizations/me"): Row(200, nobody=200, viewer=200),
     ("GET", "/v3/organizations"): Row(200, nobody=200, viewer=200),
@@ -254,6 +273,7 @@ def fill(path: str, ids: Ids) -> str:
         "tokenId": own[1],
         "roleId": own[2],
         "userId": ids.user,  # the team's member
+        "name": ids.zone,
     }
 
     def value(match: re.Match[str]) -> str:
@@ -265,7 +285,7 @@ def fill(path: str, ids: Ids) -> str:
 
 
 def random_ids() -> Ids:
-    return Ids(*(str(uuid4()) for _ in range(10)))
+    return Ids(*(str(uuid4()) for _ in range(11)))
 
 
 ROWS = sorted(MATRIX)

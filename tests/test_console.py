@@ -15,6 +15,7 @@ from meshmanager.api.app import create_app
 from meshmanager.model.resources.stored import CpScope
 from meshmanager.store import Store
 from meshmanager.store.console import credentials_by_email
+from meshmanager.store.zones import ZoneSettings
 from meshmanager.tenancy.bootstrap import bootstrap
 from meshmanager.tenancy.passwords import (
     ScryptCost,
@@ -293,7 +294,7 @@ async def test_control_plane_mesh_policy_and_affected_dataplanes(browser: Browse
     assert "connectionTimeout: 2s" in edit.text
 
     # Deleting the control plane is refused while a zone is online, with the reason.
-    await browser.store.zones.create(scope.org_id, scope.cp_id, "zone-1")
+    await browser.store.zones.create(scope.org_id, scope.cp_id, ZoneSettings("zone-1"))
     await browser.store.zones.mark_connected(scope.org_id, scope.cp_id, "zone-1")
     refused = await browser.post(f"{base}/delete", {"confirm_name": "prod"}, page=base)
     assert refused.status_code == 409 and "zone &#34;zone-1&#34; is still online" in refused.text

@@ -24,6 +24,7 @@ import pytest
 
 from meshmanager.model.resources.stored import CpScope, Resource
 from meshmanager.store import open_store
+from meshmanager.store.zones import ZoneSettings
 from tests.console_data import dataplane, fleet
 from tests.server_process import ServerProcess
 
@@ -94,7 +95,7 @@ async def _seed(store_url: str, cp_id: str, items: list[Resource]) -> None:
         await store.resources.bulk_create(scope, items)
         for zone in (item.name for item in items if item.type == "ZoneInsight"):
             # What the KDS server records of a connected zone, beside its ZoneInsight.
-            await store.zones.create(scope.org_id, scope.cp_id, zone)
+            await store.zones.create(scope.org_id, scope.cp_id, ZoneSettings(zone))
             await store.zones.mark_connected(scope.org_id, scope.cp_id, zone)
     finally:
         await store.close()

@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from meshmanager.store.schema import zones
 from meshmanager.store.types import utcnow
-from meshmanager.store.zones import ZONE_STALE_AFTER
+from meshmanager.store.zones import ZONE_STALE_AFTER, ZoneSettings
 from tests.conftest import Api
 from tests.helpers import (
     CP,
@@ -380,7 +380,7 @@ async def test_an_invalid_if_match_is_400(api: Api, value: str) -> None:
 async def test_delete_is_400_naming_the_zone_while_one_is_online(api: Api) -> None:
     cp = await create_cp(api, "prod")
     org_id, cp_id = await my_org_id(api), UUID(cp["id"])
-    await api.store.zones.create(org_id, cp_id, "zone-1")
+    await api.store.zones.create(org_id, cp_id, ZoneSettings("zone-1"))
     await api.store.zones.mark_connected(org_id, cp_id, "zone-1")
 
     body = assert_problem(await api.call("DELETE", f"{CP}/{cp['id']}"), 400)
@@ -395,7 +395,7 @@ async def test_delete_is_400_naming_the_zone_while_one_is_online(api: Api) -> No
 async def test_a_zone_not_seen_for_too_long_does_not_block_deletion(api: Api) -> None:
     cp = await create_cp(api, "prod")
     org_id, cp_id = await my_org_id(api), UUID(cp["id"])
-    await api.store.zones.create(org_id, cp_id, "zone-1")
+    await api.store.zones.create(org_id, cp_id, ZoneSettings("zone-1"))
     await api.store.zones.mark_connected(org_id, cp_id, "zone-1")
     long_ago = utcnow() - ZONE_STALE_AFTER - timedelta(seconds=1)
     async with api.store.write() as conn:
@@ -409,7 +409,7 @@ async def test_a_zone_of_another_control_plane_does_not_block_deletion(api: Api)
     busy = await create_cp(api, "busy")
     idle = await create_cp(api, "idle")
     org_id = await my_org_id(api)
-    await api.store.zones.create(org_id, UUID(busy["id"]), "zone-1")
+    await api.store.zones.create(org_id, UUID(busy["id"]), ZoneSettings("zone-1"))
     await api.store.zones.mark_connected(org_id, UUID(busy["id"]), "zone-1")
     assert (await api.call("DELETE", f"{CP}/{idle['id']}")).status_code == 204
     assert_problem(await api.call("DELETE", f"{CP}/{busy['id']}"), 400)

@@ -192,7 +192,9 @@ def test_logs_are_json_with_the_request_id(tmp_path: Path) -> None:
 
 def test_sigterm_ends_grpc_streams_with_a_retryable_status(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path, f"sqlite:///{tmp_path}/mm.db").start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.kds_port}")
+    ca = (tmp_path / "kds-tls" / "ca.pem").read_bytes()  # KDS is TLS, with our own CA
+    credentials = grpc.ssl_channel_credentials(root_certificates=ca)
+    channel = grpc.secure_channel(f"127.0.0.1:{server.kds_port}", credentials)
     health = health_pb2_grpc.HealthStub(channel)
     assert health.Check(health_pb2.HealthCheckRequest()).status == SERVING
     stream = health.Watch(health_pb2.HealthCheckRequest())

@@ -29,6 +29,7 @@ from meshmanager.store.resources import (
 )
 from meshmanager.store.schema import control_planes, metadata, organizations, zones
 from meshmanager.store.types import utcnow
+from meshmanager.store.zones import ZoneSettings
 from meshmanager.tenancy.bootstrap import bootstrap
 
 
@@ -141,7 +142,7 @@ async def test_bootstrap_happens_once_even_when_raced(store: Store) -> None:
 async def test_zone_online_state_blocks_deletion(store: Store) -> None:
     org_id = await _org(store)
     cp_id = (await store.control_planes.create_owned(org_id, _fields("zoned"))).item.id
-    await store.zones.create(org_id, cp_id, "zone-east")
+    await store.zones.create(org_id, cp_id, ZoneSettings("zone-east"))
     assert await store.zones.online_names(org_id, cp_id) == []
     await store.zones.mark_connected(org_id, cp_id, "zone-east")
     assert await store.zones.online_names(org_id, cp_id) == ["zone-east"]

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from meshmanager import __version__
 from meshmanager.addresses import HostPort
-from meshmanager.api import controlplanes, identity
+from meshmanager.api import controlplanes, identity, zones
 from meshmanager.api.kuma.app import KumaApiDispatch, create_kuma_app
 from meshmanager.api.kuma.envoy_admin import EnvoyAdminForwarder
 from meshmanager.api.middleware import (
@@ -15,6 +15,7 @@ from meshmanager.api.middleware import (
     RequestContextMiddleware,
 )
 from meshmanager.api.problems import install_problem_handlers
+from meshmanager.model.zones import KdsEndpoint
 from meshmanager.store import Store
 
 DESCRIPTION = """\
@@ -34,6 +35,7 @@ def create_app(
     store: Store,
     envoy_admin: EnvoyAdminForwarder | None = None,
     kds_address: HostPort | None = None,
+    kds_endpoint: KdsEndpoint | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="meshmanager",
@@ -44,7 +46,9 @@ def create_app(
         redoc_url=None,
     )
     app.state.store = store
+    app.state.kds_endpoint = kds_endpoint or KdsEndpoint()
     app.include_router(controlplanes.router)
+    app.include_router(zones.router)
     app.include_router(identity.router)
     install_problem_handlers(app)
     app.add_middleware(KumaApiDispatch, kuma_app=create_kuma_app(store, envoy_admin, kds_address))

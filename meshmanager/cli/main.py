@@ -110,6 +110,35 @@ def cli() -> None:
     help="KDS gRPC endpoint that zone control planes connect to.",
 )
 @click.option(
+    "--kds-public-address",
+    default=None,
+    envvar=env("KDS_PUBLIC_ADDRESS"),
+    help="The KDS URL zones dial, e.g. grpcs://kds.example.com:5685 (the host also goes"
+    " into the generated certificate). Default: the KDS address, 127.0.0.1 if unspecified.",
+)
+@click.option(
+    "--kds-tls-cert",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar=env("KDS_TLS_CERT"),
+    help="PEM certificate (chain) for KDS. Default: a CA and certificate generated in the"
+    " data dir, handed to zones with their deploy material.",
+)
+@click.option(
+    "--kds-tls-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar=env("KDS_TLS_KEY"),
+    help="PEM private key of --kds-tls-cert.",
+)
+@click.option(
+    "--kds-plaintext",
+    is_flag=True,
+    default=False,
+    envvar=env("KDS_PLAINTEXT"),
+    help="Serve KDS without TLS (grpc://). Zone credentials then cross the network in clear.",
+)
+@click.option(
     "--metrics-address",
     default=":5680",
     show_default=True,

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -16,6 +17,8 @@ from meshmanager.api.app import create_app
 from meshmanager.api.ops import create_ops_app
 from meshmanager.cli.settings import Settings
 from meshmanager.kds.server import KdsServer
+from meshmanager.kds.tls import TlsError, TlsMaterial, load_files, load_or_create
+from meshmanager.model.zones import KdsEndpoint
 from meshmanager.observability import log_fields
 from meshmanager.store import open_store
 from meshmanager.tenancy.bootstrap import Bootstrap, bootstrap
@@ -48,6 +51,19 @@ def _http_server(app: ASGIApp, address: HostPort) -> _Server:
     return _Server(config)
 
 
+def _kds_tls(settings: Settings) -> TlsMaterial | None:
+    """The operator's certificate, or our own CA's for the public KDS host; None when
+    plaintext was asked for."""
+    if settings.kds_plaintext:
+        return None
+    if settings.kds_tls_cert or settings.kds_tls_key:
+        if not (settings.kds_tls_cert and settings.kds_tls_key):
+            raise TlsError("give both --kds-tls-cert and --kds-tls-key, or neither")
+        return load_files(settings.kds_tls_cert, settings.kds_tls_key)
+    host = urlsplit(settings.kds_url()).hostname or "127.0.0.1"
+    return load_or_create(settings.data_dir, [host])
+
+
 async def serve(settings: Settings, announce: Callable[[Bootstrap], None]) -> None:
     """Runs until SIGTERM or SIGINT, then drains in-flight work and stops."""
     store = await open_store(settings.store)
@@ -56,15 +72,18 @@ async def serve(settings: Settings, announce: Callable[[Bootstrap], None]) -> No
     created = await bootstrap(store, settings.org_name, settings.admin_email, settings.admin_token)
     if created is not None:
         announce(created)
-    kds = KdsServer(settings.kds_address, store, None)
+    tls = await asyncio.to_thread(_kds_tls, settings)
+    kds = KdsServer(settings.kds_address, store, tls)
+    endpoint = KdsEndpoint(
+        settings.kds_url(), None if tls is None or tls.ca_pem is None else tls.ca_pem.decode()
+    )
+    kds_listen = HostPort(settings.kds_address.host, kds.port)
     servers = [
         _http_server(
             with_console(
-                create_app(
-                    store, kds.services.admin, HostPort(settings.kds_address.host, kds.port)
-                ),
+                create_app(store, kds.services.admin, kds_listen, endpoint),
                 store,
-                ConsoleSettings(kds_address=f"grpcs://{settings.kds_address.host}:{kds.port}"),
+                ConsoleSettings(kds_address=endpoint.address),
             ),
             settings.http_address,
         ),

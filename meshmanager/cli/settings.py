@@ -25,6 +25,20 @@ class Settings:
     org_name: str
     admin_email: str
     admin_token: str | None
+    kds_public_address: str | None = None
+    kds_tls_cert: Path | None = None
+    kds_tls_key: Path | None = None
+    kds_plaintext: bool = False
+
+    def kds_url(self) -> str:
+        """The address zones dial, as a grpc(s):// URL."""
+        scheme = "grpc" if self.kds_plaintext else "grpcs"
+        if self.kds_public_address:
+            given = self.kds_public_address
+            return given if "://" in given else f"{scheme}://{given}"
+        host = self.kds_address.host or "127.0.0.1"
+        host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        return f"{scheme}://{host}:{self.kds_address.port}"
 
 
 def default_store_url(data_dir: Path) -> str:

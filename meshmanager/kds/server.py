@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Protocol, TypeAlias
+from typing import Any, TypeAlias
 
 import grpc
 from envoy.service.discovery.v3 import discovery_pb2
@@ -36,6 +36,7 @@ from meshmanager.kds.generated.kuma.mesh.v1alpha1 import kds_pb2
 from meshmanager.kds.global_to_zone import GlobalToZoneStream, node_features
 from meshmanager.kds.services import KdsServices
 from meshmanager.kds.status import Subscription
+from meshmanager.kds.tls import TlsMaterial
 from meshmanager.kds.zone_to_global import ZoneToGlobalStream
 from meshmanager.model.errors import Conflict
 from meshmanager.model.resources import signing
@@ -209,13 +210,8 @@ def _generic_handlers(handlers: KdsHandlers) -> list[grpc.GenericRpcHandler]:
     ]
 
 
-class ServerCertificate(Protocol):
-    cert_pem: bytes  # the chain, leaf first
-    key_pem: bytes
-
-
 class KdsServer:
-    def __init__(self, address: HostPort, store: Store, tls: ServerCertificate | None) -> None:
+    def __init__(self, address: HostPort, store: Store, tls: TlsMaterial | None) -> None:
         self.address = address
         self.services = KdsServices.for_store(store)
         self.server = grpc.aio.server(

@@ -164,9 +164,28 @@ zones = Table(
     Column("connected_at", UTCDateTime(), nullable=True),
     Column("disconnected_at", UTCDateTime(), nullable=True),
     Column("last_seen_at", UTCDateTime(), nullable=True),
+    Column("environment", String(16), nullable=False, server_default="universal"),
+    Column("ingress_enabled", Boolean, nullable=False, server_default="1"),
+    Column("egress_enabled", Boolean, nullable=False, server_default="0"),
     *_timestamps(),
     UniqueConstraint("cp_id", "name"),
     Index(None, "org_id", "cp_id"),
+)
+
+# A zone's KDS credentials: only a hash is kept. Rotating revokes the older ones.
+zone_credentials = Table(
+    "zone_credentials",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _org_fk(),
+    Column("cp_id", Uuid, ForeignKey("control_planes.id", ondelete="CASCADE"), nullable=False),
+    Column("zone_id", Uuid, ForeignKey("zones.id", ondelete="CASCADE"), nullable=False),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=True),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    Index(None, "zone_id"),
 )
 
 resources = Table(

@@ -1,17 +1,25 @@
-"""Zones of a control plane. Their connection state is written by the KDS server."""
+"""Zones of a control plane and their KDS credentials. Connection state is written by
+the KDS server; a credential is kept only as its SHA-256 hash."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, RowMapping, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from meshmanager.model.errors import Conflict, NotFound
 from meshmanager.observability import store_operation
+from meshmanager.store.events import ZoneAccessRevoked
 from meshmanager.store.rows import insert_versioned
-from meshmanager.store.schema import zones
+from meshmanager.store.schema import zone_credentials, zones
 from meshmanager.store.types import utcnow
 
 if TYPE_CHECKING:
@@ -30,6 +38,32 @@ def online_clause(now: datetime) -> ColumnElement[bool]:
     )
 
 
+async def _issue(conn: AsyncConnection, zone: RowMapping) -> str:
+    secret = new_credential()
+    await conn.execute(
+        insert(zone_credentials).values(
+            id=uuid.uuid4(),
+            org_id=zone["org_id"],
+            cp_id=zone["cp_id"],
+            zone_id=zone["id"],
+            secret_hash=credential_hash(secret),
+            prefix=secret[:_DISPLAYED],
+            created_at=utcnow(),
+        )
+    )
+    return secret
+
+
+async def _zone_row(conn: AsyncConnection, org_id: UUID, cp_id: UUID, name: str) -> RowMapping:
+    found = await conn.execute(
+        select(zones).where(zones.c.org_id == org_id, zones.c.cp_id == cp_id, zones.c.name == name)
+    )
+    row = found.mappings().first()
+    if row is None:
+        raise NotFound(f"zone {name!r} not found in this control plane")
+    return row
+
+
 async def online_zone_names(
     conn: AsyncConnection, org_id: UUID, cp_id: UUID, now: datetime
 ) -> list[str]:
@@ -41,18 +75,136 @@ async def online_zone_names(
     return list(result.scalars())
 
 
+CREDENTIAL_PREFIX = "mzc_"
+_DISPLAYED = len(CREDENTIAL_PREFIX) + 4
+
+
+def new_credential() -> str:
+    """`mzc_` and 160 random bits as 32 lowercase base32 characters: URL-path safe."""
+    return CREDENTIAL_PREFIX + base64.b32encode(secrets.token_bytes(20)).decode().lower()
+
+
+def credential_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CredentialCheck:
+    outcome: Literal["ok", "unknown", "revoked", "expired"]
+    org_id: UUID | None = None
+    cp_id: UUID | None = None
+    zone: str | None = None
+    credential_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class ZoneSettings:
+    name: str
+    environment: str = "universal"
+    ingress: bool = True
+    egress: bool = False
+
+
 class ZoneRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def create(self, org_id: UUID, cp_id: UUID, name: str) -> UUID:
+    async def create(
+        self, org_id: UUID, cp_id: UUID, settings: ZoneSettings
+    ) -> tuple[RowMapping, str]:
+        """The zone row and its first credential (returned once, never stored)."""
         with store_operation("zones.create"):
             async with self.store.write(affects_identity=False) as conn:
-                row = await insert_versioned(
-                    conn, zones, {"org_id": org_id, "cp_id": cp_id, "name": name}
+                existing = await conn.execute(
+                    select(zones.c.id).where(zones.c.cp_id == cp_id, zones.c.name == settings.name)
                 )
-        zone_id: UUID = row["id"]
-        return zone_id
+                if existing.first() is not None:
+                    raise Conflict(
+                        f"a zone named {settings.name!r} already exists in this control plane"
+                    )
+                row = await insert_versioned(
+                    conn,
+                    zones,
+                    {
+                        "org_id": org_id,
+                        "cp_id": cp_id,
+                        "name": settings.name,
+                        "environment": settings.environment,
+                        "ingress_enabled": settings.ingress,
+                        "egress_enabled": settings.egress,
+                    },
+                )
+                secret = await _issue(conn, row)
+        return row, secret
+
+    async def rotate(self, org_id: UUID, cp_id: UUID, name: str) -> tuple[RowMapping, str]:
+        """A new credential; the zone's earlier ones stop working (and their connections end)."""
+        with store_operation("zones.rotate"):
+            async with self.store.write(affects_identity=False) as conn:
+                row = await _zone_row(conn, org_id, cp_id, name)
+                await conn.execute(
+                    update(zone_credentials)
+                    .where(
+                        zone_credentials.c.zone_id == row["id"],
+                        zone_credentials.c.revoked_at.is_(None),
+                    )
+                    .values(revoked_at=utcnow())
+                )
+                secret = await _issue(conn, row)
+        self.store.events.publish(ZoneAccessRevoked(org_id, cp_id, name))
+        return row, secret
+
+    async def delete(self, org_id: UUID, cp_id: UUID, name: str) -> None:
+        with store_operation("zones.delete"):
+            async with self.store.write(affects_identity=False) as conn:
+                row = await _zone_row(conn, org_id, cp_id, name)
+                await conn.execute(delete(zones).where(zones.c.id == row["id"]))
+        self.store.events.publish(ZoneAccessRevoked(org_id, cp_id, name))
+
+    async def get(self, org_id: UUID, cp_id: UUID, name: str) -> RowMapping:
+        async with self.store.read() as conn:
+            return await _zone_row(conn, org_id, cp_id, name)
+
+    async def page(
+        self, org_id: UUID, cp_id: UUID, offset: int, size: int
+    ) -> tuple[list[RowMapping], int]:
+        where = (zones.c.org_id == org_id, zones.c.cp_id == cp_id)
+        async with self.store.read() as conn:
+            total = (
+                await conn.execute(select(func.count()).select_from(zones).where(*where))
+            ).scalar_one()
+            rows = await conn.execute(
+                select(zones).where(*where).order_by(zones.c.name).offset(offset).limit(size)
+            )
+            return list(rows.mappings()), int(total)
+
+    async def current_credentials(self, zone_ids: list[UUID]) -> dict[UUID, RowMapping]:
+        """The live credential of each zone, by zone id."""
+        if not zone_ids:
+            return {}
+        c = zone_credentials
+        async with self.store.read() as conn:
+            rows = await conn.execute(
+                select(c).where(c.c.zone_id.in_(zone_ids), c.c.revoked_at.is_(None))
+            )
+            return {row["zone_id"]: row for row in rows.mappings()}
+
+    async def check_credential(self, secret: str) -> CredentialCheck:
+        c = zone_credentials
+        async with self.store.read() as conn:
+            found = await conn.execute(
+                select(c.c.id, c.c.org_id, c.c.cp_id, c.c.revoked_at, c.c.expires_at, zones.c.name)
+                .join(zones, zones.c.id == c.c.zone_id)
+                .where(c.c.secret_hash == credential_hash(secret))
+            )
+            row = found.mappings().first()
+        if row is None:
+            return CredentialCheck("unknown")
+        if row["revoked_at"] is not None:
+            return CredentialCheck("revoked")
+        if row["expires_at"] is not None and row["expires_at"] <= utcnow():
+            return CredentialCheck("expired")
+        return CredentialCheck("ok", row["org_id"], row["cp_id"], row["name"], row["id"])
 
     async def mark_connected(self, org_id: UUID, cp_id: UUID, name: str) -> None:
         now = utcnow()
