@@ -18,7 +18,7 @@ from meshmanager.store import Store, open_store
 from meshmanager.store.base import Store as StoreClass
 from meshmanager.store.base import head_revision
 from meshmanager.store.dialects import dialect_for
-from meshmanager.store.events import Event, ResourcesChanged
+from meshmanager.store.events import Event, ResourcesChanged, ZoneAccessRevoked
 from meshmanager.store.resource_cache import CpResources
 from meshmanager.store.resources import (
     Create,
@@ -220,6 +220,27 @@ async def test_a_replica_hears_of_writes_made_by_another(fresh_postgres_url: str
         meshes, _ = await reader.resources.find(scope, ResourceQuery("Mesh"))
         assert [m.name for m in meshes] == ["from-writer"], "the reader's cache caught up"
         assert writer.events is not reader.events
+    finally:
+        await stop()
+        await reader.close()
+        await writer.close()
+
+
+async def test_a_replica_hears_of_zone_revocations_made_by_another(
+    fresh_postgres_url: str,
+) -> None:
+    writer = await open_store(fresh_postgres_url)
+    reader = await open_store(fresh_postgres_url)
+    stop = await reader.follow_other_replicas()
+    try:
+        org_id = await _org(writer)
+        cp_id = (await writer.control_planes.create_owned(org_id, _fields("shared"))).item.id
+        await writer.zones.create(org_id, cp_id, ZoneSettings("zone-east"))
+        heard: asyncio.Queue[Event] = asyncio.Queue()
+        reader.events.listen(heard.put_nowait)
+        await writer.zones.rotate(org_id, cp_id, "zone-east")
+        event = await asyncio.wait_for(heard.get(), timeout=10)
+        assert event == ZoneAccessRevoked(org_id, cp_id, "zone-east")
     finally:
         await stop()
         await reader.close()

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from meshmanager.model.resources.stored import CpScope
 from meshmanager.store.dialects import StoreDialect, dialect_for
-from meshmanager.store.events import StoreEvents
+from meshmanager.store.events import StoreEvents, ZoneAccessRevoked
 
 log = logging.getLogger(__name__)
 
@@ -99,25 +99,38 @@ class Store:
 
     async def announce_write(self, conn: AsyncConnection, scope: CpScope, revision: int) -> None:
         """Inside a write transaction: other replicas hear of it once it commits."""
-        payload = f"{self.instance_id}|{scope.org_id}|{scope.cp_id}|{revision}"
+        await self._announce(conn, "write", scope, str(revision))
+
+    async def announce_revocation(self, conn: AsyncConnection, scope: CpScope, zone: str) -> None:
+        """Inside a transaction that revoked a zone's access: other replicas end its
+        connections once it commits."""
+        await self._announce(conn, "revoke", scope, zone)
+
+    async def _announce(self, conn: AsyncConnection, kind: str, scope: CpScope, what: str) -> None:
+        payload = f"{self.instance_id}|{kind}|{scope.org_id}|{scope.cp_id}|{what}"
         await self.dialect.notify(conn, payload)
 
     async def follow_other_replicas(self) -> Callable[[], Awaitable[None]]:
         """Keeps caches and listeners current with writes of other replicas (PostgreSQL);
         returns the function that stops following."""
-        return await self.dialect.listen(self._written_elsewhere)
+        return await self.dialect.listen(self._heard)
 
-    def _written_elsewhere(self, payload: str) -> None:
+    def _heard(self, payload: str) -> None:
         try:
-            instance, org_id, cp_id, revision = payload.split("|")
-            scope, at = CpScope(uuid.UUID(org_id), uuid.UUID(cp_id)), int(revision)
+            instance, kind, org_id, cp_id, what = payload.split("|", 4)
+            scope = CpScope(uuid.UUID(org_id), uuid.UUID(cp_id))
+            revision = int(what) if kind == "write" else 0
         except ValueError:
             log.warning("ignoring a malformed change notification", extra={"payload": payload})
             return
-        if instance != self.instance_id:
-            task = asyncio.create_task(self.resources.written_elsewhere(scope, at))
-            self._follow_tasks.add(task)
-            task.add_done_callback(self._follow_tasks.discard)
+        if instance == self.instance_id:
+            return
+        if kind == "revoke":
+            self.events.publish(ZoneAccessRevoked(scope.org_id, scope.cp_id, what))
+            return
+        task = asyncio.create_task(self.resources.written_elsewhere(scope, revision))
+        self._follow_tasks.add(task)
+        task.add_done_callback(self._follow_tasks.discard)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, RowMapping, and_, delete, func, insert, or
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from meshmanager.model.errors import Conflict, NotFound
+from meshmanager.model.resources.stored import CpScope
 from meshmanager.observability import store_operation
 from meshmanager.store.events import ZoneAccessRevoked
 from meshmanager.store.rows import insert_versioned
@@ -151,6 +152,7 @@ class ZoneRepository:
                     .values(revoked_at=utcnow())
                 )
                 secret = await _issue(conn, row)
+                await self.store.announce_revocation(conn, CpScope(org_id, cp_id), name)
         self.store.events.publish(ZoneAccessRevoked(org_id, cp_id, name))
         return row, secret
 
@@ -159,6 +161,7 @@ class ZoneRepository:
             async with self.store.write(affects_identity=False) as conn:
                 row = await _zone_row(conn, org_id, cp_id, name)
                 await conn.execute(delete(zones).where(zones.c.id == row["id"]))
+                await self.store.announce_revocation(conn, CpScope(org_id, cp_id), name)
         self.store.events.publish(ZoneAccessRevoked(org_id, cp_id, name))
 
     async def get(self, org_id: UUID, cp_id: UUID, name: str) -> RowMapping:
