@@ -21,6 +21,7 @@ from meshmanager.cli.settings import (
     env,
     load_config_file,
 )
+from meshmanager.cli.zone_sim import zone_sim
 from meshmanager.model.errors import ValidationFailed
 from meshmanager.observability import configure_logging
 from meshmanager.store import open_store
@@ -285,3 +286,6 @@ def set_password_command(
     except ValidationFailed as error:
         raise click.ClickException(error.invalid_parameters[0].reason) from error
     console.print(f"password set for {email}")
+
+
+cli.add_command(zone_sim)
