@@ -9,10 +9,11 @@ from typing import Any
 
 import orjson
 import pytest
+from envoy.config.core.v3 import base_pb2
 from envoy.service.discovery.v3 import discovery_pb2
 from google.protobuf import any_pb2
 
-from meshmanager.kds import envelope, rules, zone_to_global
+from meshmanager.kds import auth, envelope, rules, zone_to_global
 from meshmanager.kds.admin import zone_local_name
 from meshmanager.kds.auth import credential_in_address, mask_credential
 from meshmanager.kds.feed import ChangeFeed
@@ -293,3 +294,43 @@ async def test_a_flooding_zone_is_paced_not_refused(monkeypatch: pytest.MonkeyPa
     clock[0] += 60
     await pace.wait()
     assert len(slept) == 2, "an idle zone earns its burst back"
+
+
+class _Context:
+    def __init__(self, peer: str, **metadata: str) -> None:
+        self._peer, self._metadata = peer, metadata
+
+    def peer(self) -> str:
+        return self._peer
+
+    def invocation_metadata(self) -> list[Any]:
+        return [type("Item", (), {"key": k, "value": v})() for k, v in self._metadata.items()]
+
+
+class _NoCredentials:
+    async def check_credential(self, secret: str) -> Any:
+        return type("Found", (), {"outcome": "revoked"})()
+
+
+async def test_a_refused_connection_tells_its_other_rpcs_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    authenticator = auth.Authenticator(_NoCredentials())
+    sync_call = _Context("ipv4:10.0.0.1:4000", authorization="Bearer mzc_x")
+    node = base_pb2.Node(id="zone-1")
+    with pytest.raises(auth.Refused, match="revoked"):
+        await authenticator.authenticate_sync(sync_call, "zone-1", node)  # type: ignore[arg-type]
+    authenticator.unbind(sync_call)  # type: ignore[arg-type]
+    other = _Context("ipv4:10.0.0.1:4000")
+    with pytest.raises(auth.Refused, match="revoked"):
+        await authenticator.authenticate_other(other, "zone-1")  # type: ignore[arg-type]
+
+
+async def test_an_rpc_whose_connection_never_authenticates_is_refused_and_forgotten(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(auth, "BIND_WAIT_SECONDS", 0.01)
+    authenticator = auth.Authenticator(_NoCredentials())
+    with pytest.raises(auth.Refused, match="never authenticated"):
+        await authenticator.authenticate_other(_Context("ipv4:10.0.0.2:1"), "z")  # type: ignore[arg-type]
+    assert authenticator._bindings == {}

@@ -196,10 +196,12 @@ class Authenticator:
         credential = bearer_credential(context)
         if credential is not None:
             return await self.check(credential, zone)
-        binding = self._bindings.setdefault(context.peer(), _Binding())
+        peer = context.peer()
+        binding = self._bindings.setdefault(peer, _Binding())
         try:
             await asyncio.wait_for(binding.ready.wait(), BIND_WAIT_SECONDS)
         except TimeoutError:
+            self._forget(peer, binding)
             raise Refused(
                 grpc.StatusCode.UNAUTHENTICATED,
                 "this connection never authenticated: its GlobalToZoneSync stream did not"
@@ -213,4 +215,15 @@ class Authenticator:
         return binding.identity
 
     def unbind(self, context: grpc.aio.ServicerContext[Any, Any]) -> None:
-        self._bindings.pop(context.peer(), None)
+        """When the connection's GlobalToZoneSync ends. A refusal is kept a while, so
+        that the zone's other RPCs on this connection get its reason, not a timeout."""
+        peer = context.peer()
+        binding = self._bindings.get(peer)
+        if binding is not None and binding.refusal is not None:
+            asyncio.get_running_loop().call_later(BIND_WAIT_SECONDS, self._forget, peer, binding)
+        else:
+            self._bindings.pop(peer, None)
+
+    def _forget(self, peer: str, binding: _Binding) -> None:
+        if self._bindings.get(peer) is binding:
+            del self._bindings[peer]

@@ -24,6 +24,7 @@ from grpc_health.v1.health import aio as health_aio
 from meshmanager.addresses import HostPort
 from meshmanager.kds import admin
 from meshmanager.kds.auth import (
+    BIND_WAIT_SECONDS,
     Refused,
     ZoneIdentity,
     bearer_credential,
@@ -84,9 +85,14 @@ class KdsHandlers:
         async def handle() -> None:
             zone = client_id(context)
             try:
-                first = await anext(aiter(requests))
+                first = await asyncio.wait_for(anext(aiter(requests)), BIND_WAIT_SECONDS)
             except StopAsyncIteration:
                 raise CLOSED from None
+            except TimeoutError:
+                raise Refused(
+                    grpc.StatusCode.UNAUTHENTICATED,
+                    f"no subscription within {BIND_WAIT_SECONDS:.0f}s: nothing to authenticate",
+                ) from None
             try:
                 identity = await self.services.auth.authenticate_sync(context, zone, first.node)
                 await self._sync_down(context, identity, first, requests)

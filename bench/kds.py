@@ -1,0 +1,295 @@
+"""KDS under load: a real `meshmanager run` (SQLite, TLS with its own CA) and simulated
+zones (meshmanager.kds.simulator) in this process, over loopback.
+
+    .venv/bin/python -m bench.kds propagation [--zones 100] [--puts 20]
+    .venv/bin/python -m bench.kds syncup [--zones 100] [--dataplanes 1000]
+    .venv/bin/python -m bench.kds storm [--zones 1000]
+    .venv/bin/python -m bench.kds idle [--control-planes 1000] [--zones 10] [--seconds 30]
+
+Targets (issue 4, on 2 cores): a policy PUT is received and ACKed by all 100 zones with
+p50 <= 50 ms and p99 <= 200 ms; 100 zones x 1,000 dataplanes with insights reach the
+global in <= 30 s with the server's RSS <= 1 GB; 1,000 zones reconnecting after a
+restart are all online and in sync in <= 60 s; 1,000 control planes x 10 idle zones
+cost <= 5 % of one core. The simulated zones share the machine with the server, so the
+figures are upper bounds of what the server alone would take.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.kuma_api import TOKEN, free_port, rss_mb
+from bench.machine import describe
+from meshmanager.kds.simulator import ZoneFleet, ZoneOptions
+
+TIMEOUT = httpx.Timeout(120.0)
+
+
+class Server:
+    """`meshmanager run` in a child process, restartable on the same data dir."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.http, self.metrics, self.kds = free_port(), free_port(), free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [
+            sys.executable, "-m", "meshmanager", "run",
+            "--data-dir", str(self.workdir),
+            "--http-address", f"127.0.0.1:{self.http}",
+            "--metrics-address", f"127.0.0.1:{self.metrics}",
+            "--kds-address", f"127.0.0.1:{self.kds}",
+            "--admin-token", TOKEN, "--log-level", "warning",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.metrics}/readyz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("the server did not become ready")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    @property
+    def ca(self) -> bytes:
+        return (self.workdir / "kds-tls" / "ca.pem").read_bytes()
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{self.http}",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=TIMEOUT,
+        )
+
+
+async def _control_plane(client: httpx.AsyncClient, name: str) -> str:
+    features = [{"type": "MeshCreation", "meshCreation": {"enabled": True}}]
+    created = await client.post("/v1/mesh/control-planes", json={"name": name, "features": features})
+    assert created.status_code == 201, created.text
+    cp_id: str = created.json()["id"]
+    return cp_id
+
+
+async def _zones(client: httpx.AsyncClient, cp_id: str, count: int, prefix: str) -> dict[str, str]:
+    """zone name -> the global address with its credential."""
+    addresses = {}
+    for i in range(count):
+        name = f"{prefix}{i}"
+        created = await client.post(f"/v1/mesh/control-planes/{cp_id}/zones", json={"name": name})
+        assert created.status_code == 201, created.text
+        addresses[name] = created.json()["deploy"]["global_address"]
+    return addresses
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+async def propagation(server: Server, args: argparse.Namespace) -> None:
+    arrivals: dict[str, dict[str, float]] = {}
+
+    def seen(kind: str, details: dict[str, Any]) -> None:
+        if kind == "received" and details["type"] == "MeshTimeout" and details["created"]:
+            arrivals.setdefault(details["zone"], {}).setdefault("t", time.perf_counter())
+
+    async with server.client() as client:
+        cp_id = await _control_plane(client, "propagation")
+        addresses = await _zones(client, cp_id, args.zones, "zone-")
+        fleet = ZoneFleet.build(addresses, ZoneOptions(ca_pem=server.ca, on_event=seen))
+        fleet.start()
+        await fleet.wait_connected(120)
+        await fleet.wait_synced(120)
+        latencies: list[float] = []
+        for i in range(args.puts):
+            arrivals.clear()
+            body = {
+                "type": "MeshTimeout", "name": f"bench-{i}", "mesh": "default",
+                "spec": {"targetRef": {"kind": "Mesh"}, "to": [
+                    {"targetRef": {"kind": "Mesh"}, "default": {"idleTimeout": f"{i + 1}s"}}]},
+            }  # fmt: skip
+            url = f"/v1/mesh/control-planes/{cp_id}/api/meshes/default/meshtimeouts/bench-{i}"
+            started = time.perf_counter()
+            response = await client.put(url, json=body)
+            assert response.status_code == 201, response.text
+            while len(arrivals) < args.zones:
+                await asyncio.sleep(0.001)
+            latencies += [(t["t"] - started) * 1000 for t in arrivals.values()]
+            await asyncio.sleep(0.1)
+        await fleet.stop()
+    print(f"propagation: {args.puts} policy PUTs x {args.zones} zones = {len(latencies)} receipts")
+    print(
+        f"  p50 {_percentile(latencies, 0.5):.1f} ms  p99 {_percentile(latencies, 0.99):.1f} ms"
+        f"  max {max(latencies):.1f} ms  (targets: p50 <= 50 ms, p99 <= 200 ms)"
+    )
+
+
+async def _count(client: httpx.AsyncClient, url: str) -> int:
+    response = await client.get(url, params={"size": 1})
+    total: int = response.json()["total"] if response.status_code == 200 else -1
+    return total
+
+
+async def syncup(server: Server, args: argparse.Namespace) -> None:
+    expected = args.zones * args.dataplanes
+    async with server.client() as client:
+        cp_id = await _control_plane(client, "syncup")
+        addresses = await _zones(client, cp_id, args.zones, "zone-")
+        fleet = ZoneFleet.build(
+            addresses, ZoneOptions(ca_pem=server.ca), dataplanes=args.dataplanes
+        )
+        base = f"/v1/mesh/control-planes/{cp_id}/api/meshes/default"
+        started = time.perf_counter()
+        fleet.start()
+        dataplanes = insights = 0
+        while time.perf_counter() - started < 600:
+            dataplanes = await _count(client, f"{base}/dataplanes")
+            overview = await client.get(
+                f"{base}/dataplanes/_overview", params={"size": 1, "offset": expected - 1}
+            )
+            items = overview.json().get("items", []) if overview.status_code == 200 else []
+            insights = 1 if items and items[0].get("dataplaneInsight") else 0
+            if dataplanes == expected and insights:
+                break
+            await asyncio.sleep(0.25)
+        elapsed = time.perf_counter() - started
+        rss = rss_mb(server.pid)
+        await fleet.stop()
+    print(
+        f"sync-up: {args.zones} zones x {args.dataplanes} dataplanes (+ insights):"
+        f" {dataplanes} dataplanes on the global after {elapsed:.1f} s (target <= 30 s);"
+        f" server RSS {rss:.0f} MB (target <= 1024 MB)"
+    )
+
+
+async def storm(server: Server, args: argparse.Namespace) -> None:
+    async with server.client() as client:
+        cp_id = await _control_plane(client, "storm")
+        addresses = await _zones(client, cp_id, args.zones, "zone-")
+    options = ZoneOptions(ca_pem=server.ca, base_backoff=1.0, max_backoff=5.0)
+    fleet = ZoneFleet.build(addresses, options)
+    fleet.start()
+    await fleet.wait_connected(300)
+    await fleet.wait_synced(300)
+    server.stop()
+    await asyncio.sleep(1)
+    started = time.perf_counter()
+    server.start()
+    restarted = time.perf_counter() - started
+    for zone in fleet.zones:
+        zone.reconnect_now()
+    await fleet.wait_connected(300)
+    await fleet.wait_synced(300)
+    online = await _online(server, cp_id, args.zones, started)
+    elapsed = time.perf_counter() - started
+    await fleet.stop()
+    print(
+        f"reconnect storm: {args.zones} zones back online and in sync {elapsed:.1f} s after the"
+        f" restart began (server ready after {restarted:.1f} s; {online} online in the zone"
+        " API; target <= 60 s)"
+    )
+
+
+async def _online(server: Server, cp_id: str, expected: int, started: float) -> int:
+    async with server.client() as client:
+        while time.perf_counter() - started < 300:
+            online = 0
+            for number in range(1, expected // 100 + 2):
+                page = await client.get(
+                    f"/v1/mesh/control-planes/{cp_id}/zones",
+                    params={"page[size]": 100, "page[number]": number},
+                )
+                online += sum(1 for zone in page.json()["data"] if zone["online"])
+            if online >= expected:
+                return online
+            await asyncio.sleep(0.5)
+    return online
+
+
+async def idle(server: Server, args: argparse.Namespace) -> None:
+    addresses: dict[str, str] = {}
+    async with server.client() as client:
+        for c in range(args.control_planes):
+            cp_id = await _control_plane(client, f"idle-{c}")
+            zones = await _zones(client, cp_id, args.zones, f"cp{c}-zone-")
+            addresses.update(zones)
+    fleet = ZoneFleet.build(addresses, ZoneOptions(ca_pem=server.ca))
+    fleet.start()
+    await fleet.wait_connected(900)
+    await fleet.wait_synced(900)
+    await asyncio.sleep(args.settle)
+    before, started = server.cpu_seconds(), time.perf_counter()
+    await asyncio.sleep(args.seconds)
+    used = server.cpu_seconds() - before
+    share = used / (time.perf_counter() - started) * 100
+    rss = rss_mb(server.pid)
+    await fleet.stop()
+    print(
+        f"idle: {args.control_planes} control planes x {args.zones} zones ="
+        f" {len(addresses)} connected zones; server CPU {share:.2f} % of one core over"
+        f" {args.seconds} s (target <= 5 %); RSS {rss:.0f} MB"
+    )
+
+
+SCENARIOS: dict[str, Callable[[Server, argparse.Namespace], Any]] = {
+    "propagation": propagation,
+    "syncup": syncup,
+    "storm": storm,
+    "idle": idle,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    parser.add_argument("--zones", type=int, default=None)
+    parser.add_argument("--puts", type=int, default=20)
+    parser.add_argument("--dataplanes", type=int, default=1000)
+    parser.add_argument("--control-planes", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--settle", type=float, default=10)
+    args = parser.parse_args()
+    defaults = {"propagation": 100, "syncup": 100, "storm": 1000, "idle": 10}
+    args.zones = args.zones or defaults[args.scenario]
+    workdir = Path(tempfile.mkdtemp(prefix="mm-bench-kds-"))
+    server = Server(workdir)
+    server.start()
+    print(f"machine: {describe()}")
+    try:
+        asyncio.run(SCENARIOS[args.scenario](server, args))
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
