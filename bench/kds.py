@@ -172,7 +172,12 @@ async def syncup(server: Server, args: argparse.Namespace) -> None:
         fleet.start()
         dataplanes = insights = 0
         while time.perf_counter() - started < 600:
-            dataplanes = await _count(client, f"{base}/dataplanes")
+            try:
+                dataplanes = await _count(client, f"{base}/dataplanes")
+            except httpx.HTTPError as error:
+                print("poll failed:", repr(error), "server alive:", server.process.poll() is None)
+                await asyncio.sleep(1)
+                continue
             overview = await client.get(
                 f"{base}/dataplanes/_overview", params={"size": 1, "offset": expected - 1}
             )

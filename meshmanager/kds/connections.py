@@ -77,11 +77,13 @@ async def until_ended(connection: ZoneConnection, work: Awaitable[T]) -> T:
     ended = asyncio.ensure_future(connection.ended.wait())
     try:
         await asyncio.wait({task, ended}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
+        finished = task.done()
+    finally:  # also when the RPC itself is cancelled: the work must not outlive it
         ended.cancel()
-    if task.done():
+        if not task.done():
+            task.cancel()
+    if finished:
         return task.result()
-    task.cancel()
     assert connection.reason is not None
     raise connection.reason
 

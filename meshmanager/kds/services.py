@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -21,6 +22,9 @@ class KdsServices:
     connections: Connections = field(default_factory=Connections)
     feed: ChangeFeed = field(default_factory=ChangeFeed)
     admin: EnvoyAdminStreams = field(default_factory=EnvoyAdminStreams)
+    # Zone responses decoded and written at once, over all zones: CPU-bound work gains
+    # nothing from more, and each holds a decoded message in memory.
+    applying: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
 
     @classmethod
     def for_store(cls, store: Store) -> KdsServices:

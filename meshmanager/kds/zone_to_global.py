@@ -123,7 +123,8 @@ class ZoneToGlobalStream:
         pace = Pace(RESPONSES_PER_SECOND, RESPONSE_BURST)
         async for response in responses:
             await pace.wait()  # a flooding zone slows itself down, not the others
-            errors = await self.apply(response)
+            async with self.services.applying:  # bounds memory held at once, not throughput
+                errors = await self.apply(response)
             await self.write(self._reply(response, errors))
 
     def _reply(
@@ -213,10 +214,10 @@ class ZoneToGlobalStream:
                     )
                 )
         if initial:
-            gone = [
-                r for r in cp.of_type(type_name, None)
-                if rules.owned_by_zone(r, zone) and (r.mesh, r.name) not in incoming
-            ]  # fmt: skip
+            owned = cp.of_zone(type_name, zone)
+            if not self.hash_suffix:  # legacy zones' resources carry `<zone>.` names
+                owned += [r for r in cp.of_type(type_name, None) if rules.owned_by_zone(r, zone)]
+            gone = [r for r in owned if (r.mesh, r.name) not in incoming]
         else:
             keys = (envelope.split_key(k) for k in response.removed_resources)
             found = (cp.get((type_name, mesh, name)) for name, mesh in keys)

@@ -25,6 +25,7 @@ from meshmanager.store.schema import resource_tombstones, resources
 
 Key = tuple[str, str, str]  # (type, mesh, name)
 NOTHING_SEEN = -1
+ZONE_LABEL = "kuma.io/zone"
 STREAM_BATCH = 2000
 
 
@@ -64,6 +65,11 @@ class CpResources:
     revision: int = NOTHING_SEEN
     entries: dict[Key, tuple[int, Resource]] = field(default_factory=dict)
     sorted_keys: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # (type, zone) -> keys of what that zone synced up: a zone's sync replaces its own.
+    by_zone: dict[tuple[str, str], set[Key]] = field(default_factory=dict)
+    # Keys added since the last read, per type: sorted in on the next read, so a zone
+    # syncing thousands of resources does not pay an ordered insert for each.
+    unsorted: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def get(self, key: Key) -> Resource | None:
@@ -72,18 +78,43 @@ class CpResources:
 
     def put(self, revision: int, resource: Resource) -> None:
         key = resource.key
-        if key not in self.entries:
-            bisect.insort(self.sorted_keys.setdefault(resource.type, []), key[1:])
+        previous = self.entries.get(key)
+        if previous is None:
+            self.unsorted.setdefault(resource.type, []).append(key[1:])
+        else:
+            self._unindex(previous[1])
         self.entries[key] = (revision, resource)
+        zone = resource.labels.get(ZONE_LABEL)
+        if zone:
+            self.by_zone.setdefault((resource.type, zone), set()).add(key)
 
     def remove(self, key: Key) -> None:
-        if self.entries.pop(key, None) is None:
+        found = self.entries.pop(key, None)
+        if found is None:
             return
-        keys = self.sorted_keys[key[0]]
+        self._unindex(found[1])
+        keys = self._sorted(key[0])
         del keys[bisect.bisect_left(keys, key[1:])]
 
+    def _unindex(self, resource: Resource) -> None:
+        zone = resource.labels.get(ZONE_LABEL)
+        if zone:
+            self.by_zone.get((resource.type, zone), set()).discard(resource.key)
+
+    def of_zone(self, type_: str, zone: str) -> list[Resource]:
+        """The resources of a type labelled with `zone` (kuma.io/zone)."""
+        return [self.entries[key][1] for key in self.by_zone.get((type_, zone), ())]
+
+    def _sorted(self, type_: str) -> list[tuple[str, str]]:
+        keys = self.sorted_keys.setdefault(type_, [])
+        added = self.unsorted.pop(type_, None)
+        if added:
+            keys.extend(added)
+            keys.sort()
+        return keys
+
     def _span(self, type_: str, mesh: str | None) -> tuple[list[tuple[str, str]], int, int]:
-        keys = self.sorted_keys.get(type_, [])
+        keys = self._sorted(type_)
         if mesh is None:
             return keys, 0, len(keys)
         return keys, bisect.bisect_left(keys, (mesh, "")), bisect.bisect_left(keys, (mesh + "\0",))

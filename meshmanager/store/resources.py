@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import orjson
 from sqlalchemy import BigInteger, and_, delete, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -198,7 +199,7 @@ class ResourceRepository:
                     savepoint = await conn.begin_nested()
                     try:
                         revision = revisions[scope.cp_id]
-                        applied = [await c.apply(conn, scope, revision) for c in request.changes]
+                        applied = await _apply_all(conn, scope, revision, request.changes)
                     except Exception as error:
                         await savepoint.rollback()
                         results.append(error)
@@ -231,6 +232,25 @@ def _written_types(
                 return None
             types.add(change.resource.type)
     return frozenset(types)
+
+
+async def _apply_all(
+    conn: AsyncConnection, scope: CpScope, revision: int, changes: Sequence[Change]
+) -> list[Resource]:
+    """Applies changes in order; runs of creates go in one multi-row statement (a zone's
+    first sync creates thousands of resources at once)."""
+    applied: list[Resource] = []
+    run: list[Create] = []
+    for change in [*changes, None]:
+        if isinstance(change, Create):
+            run.append(change)
+            continue
+        if run:
+            applied += await Create.apply_many(conn, scope, revision, run)
+            run = []
+        if change is not None:
+            applied.append(await change.apply(conn, scope, revision))
+    return applied
 
 
 async def _next_revision(conn: AsyncConnection, scope: CpScope) -> int:
@@ -271,6 +291,28 @@ class Create(Change):
         return self.resource.with_changes(
             creation_time=row["created_at"], modification_time=row["updated_at"], version=1
         )
+
+    @staticmethod
+    async def apply_many(
+        conn: AsyncConnection, scope: CpScope, revision: int, creates: Sequence[Create]
+    ) -> list[Resource]:
+        if len(creates) == 1:
+            return [await creates[0].apply(conn, scope, revision)]
+        rows = [_new_row(scope, c.resource, revision) for c in creates]
+        savepoint = await conn.begin_nested()
+        try:
+            for start in range(0, len(rows), BULK_BATCH):
+                await conn.execute(insert(r), rows[start : start + BULK_BATCH])
+        except IntegrityError:
+            await savepoint.rollback()  # one of them exists: find which, one at a time
+            return [await c.apply(conn, scope, revision) for c in creates]
+        await savepoint.commit()
+        return [
+            c.resource.with_changes(
+                creation_time=row["created_at"], modification_time=row["updated_at"], version=1
+            )
+            for c, row in zip(creates, rows, strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -365,8 +407,9 @@ def _row(resource: Resource) -> dict[str, Any]:
         "mesh": resource.mesh,
         "name": resource.name,
         "labels": resource.labels,
-        "spec": resource.spec,
-        "status": resource.status,  # decoded: the JSON column type encodes it again
+        # Spliced as they are: the JSON column type encodes with orjson (Fragment).
+        "spec": orjson.Fragment(resource.spec_json),
+        "status": None if resource.status_json is None else orjson.Fragment(resource.status_json),
     }
 
 
