@@ -202,9 +202,11 @@ async def storm(server: Server, args: argparse.Namespace) -> None:
         addresses = await _zones(client, cp_id, args.zones, "zone-")
     options = ZoneOptions(ca_pem=server.ca, base_backoff=1.0, max_backoff=5.0)
     fleet = ZoneFleet.build(addresses, options)
+    first = time.perf_counter()
     fleet.start()
-    await fleet.wait_connected(300)
-    await fleet.wait_synced(300)
+    await fleet.wait_connected(900)
+    await fleet.wait_synced(900)
+    print(f"  first connection of {args.zones} zones: {time.perf_counter() - first:.1f} s")
     server.stop()
     await asyncio.sleep(1)
     started = time.perf_counter()
@@ -212,8 +214,8 @@ async def storm(server: Server, args: argparse.Namespace) -> None:
     restarted = time.perf_counter() - started
     for zone in fleet.zones:
         zone.reconnect_now()
-    await fleet.wait_connected(300)
-    await fleet.wait_synced(300)
+    await fleet.wait_connected(900)
+    await fleet.wait_synced(900)
     online = await _online(server, cp_id, args.zones, started)
     elapsed = time.perf_counter() - started
     await fleet.stop()

@@ -75,6 +75,7 @@ class GlobalToZoneStream:
         self.write = write
         self.types: dict[str, _TypeState] = {}
         self.nonce = 0
+        self._disabled: frozenset[str] | None = None  # zones with enabled: false
 
     async def run(
         self, first: discovery_pb2.DeltaDiscoveryRequest, requests: AsyncIterator[Any]
@@ -137,12 +138,16 @@ class GlobalToZoneStream:
             await self._send(type_name, full=False)
 
     async def on_change(self, changed: set[str] | None) -> None:
-        everything = changed is None or "Zone" in changed
-        for type_name, state in self.types.items():
-            if everything or type_name in (changed or ()):
-                state.dirty = True
-                if state.in_flight is None:
-                    await self._send(type_name, full=False)
+        if changed is None or "Zone" in changed:  # a zone disabled: every type may change
+            self._disabled = None
+            affected = list(self.types)
+        else:
+            affected = [t for t in changed if t in self.types]
+        for type_name in affected:
+            state = self.types[type_name]
+            state.dirty = True
+            if state.in_flight is None:
+                await self._send(type_name, full=False)
 
     async def _current(self, type_name: str) -> XdsResources:
         if type_name not in envelope.KDS_TYPES:
@@ -152,12 +157,11 @@ class GlobalToZoneStream:
             candidates: list[Resource] = [rules.cluster_id_config(str(self.identity.cp_id))]
         else:
             candidates = list(cp.of_type(type_name, None))
-        disabled = frozenset(
-            zone.name
-            for zone in cp.of_type("Zone", None)
-            if (zone.spec or {}).get("enabled") is False
-        )
-        peer = rules.ZonePeer(self.identity.zone, self.features, disabled)
+        if self._disabled is None:
+            self._disabled = frozenset(
+                z.name for z in cp.of_type("Zone", None) if (z.spec or {}).get("enabled") is False
+            )
+        peer = rules.ZonePeer(self.identity.zone, self.features, self._disabled)
         mapped = (_xds(r, peer) for r in candidates if rules.sendable(r, peer))
         return {item.name: item for item in mapped}
 
