@@ -148,7 +148,9 @@ class StatusRecorder:
         self.health: dict[tuple[uuid.UUID, str], datetime] = {}
         self._dirty_health: set[tuple[CpScope, str]] = set()
         self._flusher: asyncio.Task[None] | None = None
-        self._writing = asyncio.Lock()  # one insight write at a time: no version races
+        # One insight write per zone at a time (no version races); different zones'
+        # writes share a transaction.
+        self._writing: dict[tuple[CpScope, str], asyncio.Lock] = {}
 
     def start(self) -> None:
         self._flusher = asyncio.create_task(self._flush_forever())
@@ -216,7 +218,13 @@ class StatusRecorder:
             await self._save(scope, subscriptions)
 
     async def _save(self, scope: CpScope, subscriptions: list[Subscription]) -> None:
-        async with self._writing:
+        zones = {s.identity.zone for s in subscriptions} | {
+            zone for s, zone in self._dirty_health if s == scope
+        }
+        locks = [self._writing.setdefault((scope, zone), asyncio.Lock()) for zone in sorted(zones)]
+        async with contextlib.AsyncExitStack() as held:
+            for lock in locks:
+                await held.enter_async_context(lock)
             await self._save_locked(scope, subscriptions)
 
     async def _save_locked(self, scope: CpScope, subscriptions: list[Subscription]) -> None:

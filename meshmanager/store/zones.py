@@ -3,6 +3,7 @@ the KDS server; a credential is kept only as its SHA-256 hash."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import secrets
@@ -106,9 +107,14 @@ class ZoneSettings:
     egress: bool = False
 
 
+StateChange = tuple[UUID, UUID, str, dict[str, datetime], "asyncio.Future[None]"]
+
+
 class ZoneRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._states: list[StateChange] = []
+        self._state_flusher: asyncio.Task[None] | None = None
 
     async def create(
         self, org_id: UUID, cp_id: UUID, settings: ZoneSettings
@@ -221,10 +227,34 @@ class ZoneRepository:
             return await online_zone_names(conn, org_id, cp_id, utcnow())
 
     async def _set_state(self, org_id: UUID, cp_id: UUID, name: str, **values: datetime) -> None:
-        with store_operation("zones.set_state"):
-            async with self.store.write(affects_identity=False) as conn:
-                await conn.execute(
-                    update(zones)
-                    .where(zones.c.org_id == org_id, zones.c.cp_id == cp_id, zones.c.name == name)
-                    .values(**values, updated_at=utcnow())
-                )
+        """Queued: the states of many zones connecting at once share one transaction."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._states.append((org_id, cp_id, name, values, done))
+        if self._state_flusher is None or self._state_flusher.done():
+            self._state_flusher = asyncio.create_task(self._flush_states())
+        await done
+
+    async def _flush_states(self) -> None:
+        while self._states:
+            batch, self._states = self._states, []
+            try:
+                with store_operation("zones.set_state"):
+                    async with self.store.write(affects_identity=False) as conn:
+                        for org_id, cp_id, name, values, _ in batch:
+                            await conn.execute(
+                                update(zones)
+                                .where(
+                                    zones.c.org_id == org_id,
+                                    zones.c.cp_id == cp_id,
+                                    zones.c.name == name,
+                                )
+                                .values(**values, updated_at=utcnow())
+                            )
+            except Exception as error:
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+            else:
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_result(None)
