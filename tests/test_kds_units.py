@@ -334,3 +334,14 @@ async def test_an_rpc_whose_connection_never_authenticates_is_refused_and_forgot
     with pytest.raises(auth.Refused, match="never authenticated"):
         await authenticator.authenticate_other(_Context("ipv4:10.0.0.2:1"), "z")  # type: ignore[arg-type]
     assert authenticator._bindings == {}
+
+
+def test_a_write_of_types_a_stream_did_not_subscribe_to_does_not_wake_it() -> None:
+    feed, cp = ChangeFeed(), uuid.uuid4()
+    watcher = feed.watch(cp, interest={"MeshTimeout"})
+    feed.on_store_event(ResourcesChanged(cp, 1, frozenset({"ZoneInsight", "Dataplane"})))
+    assert not watcher.wakeup.is_set()
+    feed.on_store_event(ResourcesChanged(cp, 2, frozenset({"MeshTimeout", "Dataplane"})))
+    assert watcher.take() == {"MeshTimeout"}
+    feed.on_store_event(ResourcesChanged(cp, 3, frozenset({"Zone"})))
+    assert watcher.take() == {"Zone"}, "a disabled zone changes what every type sends"

@@ -80,7 +80,7 @@ class GlobalToZoneStream:
     async def run(
         self, first: discovery_pb2.DeltaDiscoveryRequest, requests: AsyncIterator[Any]
     ) -> None:
-        watcher = self.services.feed.watch(self.identity.cp_id)
+        watcher = self.services.feed.watch(self.identity.cp_id, self.types)
         queue: asyncio.Queue[discovery_pb2.DeltaDiscoveryRequest | None] = asyncio.Queue()
         reader = asyncio.create_task(_read_into(requests, queue))
         try:
