@@ -513,6 +513,42 @@ async def test_connector_cannot_read_or_write(api: Api) -> None:
     assert_problem(await api.call("POST", CP, zone.token, json={"name": "x"}), 403)
 
 
+ZONE_CALLS = [
+    ("GET", "", None),
+    ("GET", "/zone-1", None),
+    ("POST", "", {"name": "zone-2"}),
+    ("POST", "/zone-1/rotate-credential", None),
+    ("DELETE", "/zone-1", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        # A Connector onboards zones (create, rotate, read) but does not delete them.
+        ("Connector", [200, 200, 201, 200, 403]),
+        # A Viewer reads zones, never their credentials.
+        ("Viewer", [200, 200, 403, 403, 403]),
+        ("Admin", [200, 200, 201, 200, 204]),
+    ],
+)
+async def test_zone_endpoints_by_role(api: Api, role: str, expected: list[int]) -> None:
+    cp, elsewhere = await create_cp(api, "prod"), await create_cp(api, "other")
+    for plane in (cp, elsewhere):
+        body = {"name": "zone-1"}
+        expect(await api.call("POST", f"{CP}/{plane['id']}/zones", json=body), 201)
+    account = await new_system_account(api, f"sa-{role.lower()}")
+    await _assign(api, account, role, cp["id"])
+    for (method, suffix, body), status in zip(ZONE_CALLS, expected, strict=True):
+        kwargs = {"json": body} if body else {}
+        url = f"{CP}/{cp['id']}/zones{suffix}"
+        response = await api.call(method, url, account.token, **kwargs)
+        assert response.status_code == status, (method, suffix, response.text)
+        # the role on one control plane says nothing about another
+        url = f"{CP}/{elsewhere['id']}/zones{suffix}"
+        assert_problem(await api.call(method, url, account.token, **kwargs), 403)
+
+
 async def test_team_roles_apply_to_its_members(api: Api) -> None:
     cp = await create_cp(api, "prod")
     member = await new_user(api, "member@acme.example")

@@ -273,3 +273,38 @@ async def test_what_one_org_creates_never_lands_in_the_other(pair: Pair) -> None
         assert created["name"] not in await cp_names(api, them.token, **{"page[size]": 100})
         assert_problem(await api.call("GET", f"{CP}/{created['id']}", them.token), 404)
         assert created["name"] in await cp_names(api, me.token, **{"page[size]": 100})
+
+
+async def test_the_other_orgs_zones_do_not_exist(pair: Pair) -> None:
+    api = pair.api
+    credentials = {}
+    for me in (pair.acme, pair.globex):
+        zones = f"{CP}/{me.cps['shared']['id']}/zones"
+        created = expect(await api.call("POST", zones, me.token, json={"name": "zone-1"}), 201)
+        credentials[me.id] = created["credential"]
+    for me, them in both(pair):
+        theirs = f"{CP}/{them.cps['shared']['id']}/zones"
+        assert_problem(await api.call("GET", theirs, me.token), 404)
+        assert_problem(await api.call("GET", f"{theirs}/zone-1", me.token), 404)
+        assert_problem(await api.call("POST", theirs, me.token, json={"name": "zone-2"}), 404)
+        rotate = f"{theirs}/zone-1/rotate-credential"
+        assert_problem(await api.call("POST", rotate, me.token), 404)
+        assert_problem(await api.call("DELETE", f"{theirs}/zone-1", me.token), 404)
+        # the system account of my org with Connector everywhere still cannot reach theirs
+        sa_token = me.sa_token["token"]
+        await assign_role(api, "system-accounts", me.sa["id"], "Connector", "*", me.token)
+        assert_problem(await api.call("POST", theirs, sa_token, json={"name": "zone-3"}), 404)
+        mine = f"{CP}/{me.cps['shared']['id']}/zones"
+        expect(await api.call("POST", mine, sa_token, json={"name": f"ci-{me.id[:8]}"}), 201)
+        check = await api.store.zones.check_credential(credentials[me.id])
+        assert (check.outcome, str(check.org_id), str(check.cp_id)) == (
+            "ok",
+            me.id,
+            me.cps["shared"]["id"],
+        )
+    for me in (pair.acme, pair.globex):
+        zones = f"{CP}/{me.cps['shared']['id']}/zones"
+        listed = expect(await api.call("GET", zones, me.token), 200)
+        assert [z["name"] for z in listed["data"]] == sorted(["zone-1", f"ci-{me.id[:8]}"])
+        zone_1 = next(z for z in listed["data"] if z["name"] == "zone-1")
+        assert credentials[me.id].startswith(zone_1["credential_prefix"])

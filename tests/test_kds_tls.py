@@ -3,15 +3,18 @@ hosts change; operator files checked."""
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import stat
 from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from meshmanager.addresses import HostPort
 from meshmanager.cli.settings import Settings
+from meshmanager.kds import tls
 from meshmanager.kds.tls import TlsError, load_files, load_or_create
 
 
@@ -47,6 +50,35 @@ def test_material_is_reused_and_renewed_when_hosts_change(tmp_path: Path) -> Non
     assert moved.ca_pem == first.ca_pem, "zones keep trusting the same CA"
     assert moved.cert_pem != first.cert_pem
     assert "kds.example.org" in _sans(moved.cert_pem)
+
+
+def test_a_certificate_near_expiry_is_renewed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tls, "CERT_VALIDITY", tls.RENEW_BEFORE - dt.timedelta(days=1))
+    short = load_or_create(tmp_path, ["kds.example.com"])
+    monkeypatch.undo()
+    renewed = load_or_create(tmp_path, ["kds.example.com"])
+    assert renewed.cert_pem != short.cert_pem and renewed.ca_pem == short.ca_pem
+    cert = x509.load_pem_x509_certificate(renewed.cert_pem)
+    assert cert.not_valid_after_utc - dt.datetime.now(dt.UTC) > dt.timedelta(days=365)
+    assert load_or_create(tmp_path, ["kds.example.com"]) == renewed
+
+
+def test_the_certificates_are_fit_for_a_kds_server(tmp_path: Path) -> None:
+    material = load_or_create(tmp_path, [])
+    assert material.ca_pem is not None
+    ca = x509.load_pem_x509_certificate(material.ca_pem)
+    assert ca.not_valid_after_utc - dt.datetime.now(dt.UTC) > dt.timedelta(days=3600)
+    assert ca.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign
+    server = x509.load_pem_x509_certificate(material.cert_pem)
+    assert not server.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    usage = server.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(usage) == [ExtendedKeyUsageOID.SERVER_AUTH]
+    assert server.extensions.get_extension_for_class(x509.KeyUsage).value.digital_signature
+    assert _sans(material.cert_pem) == {"localhost", "127.0.0.1"}, "always these two"
+    for key in ("ca-key.pem", "server-key.pem"):
+        assert stat.S_IMODE((tmp_path / "kds-tls" / key).stat().st_mode) == 0o600
 
 
 def test_operator_files_are_checked(tmp_path: Path) -> None:

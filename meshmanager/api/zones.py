@@ -22,7 +22,7 @@ from meshmanager.model.zones import KdsEndpoint, Zone, ZoneCreate, ZoneWithCrede
 from meshmanager.store import Store
 from meshmanager.store.resources import Create, Delete
 from meshmanager.store.types import utcnow
-from meshmanager.store.zones import ZONE_STALE_AFTER, ZoneSettings
+from meshmanager.store.zones import ZoneSettings, is_online
 from meshmanager.tenancy.principal import Principal
 
 router = APIRouter(prefix="/v1/mesh/control-planes/{cpId}/zones", tags=["Zones"])
@@ -48,14 +48,6 @@ async def _control_plane(
 async def _zone(
     store: Store, scope: CpScope, row: RowMapping, credential: RowMapping | None
 ) -> Zone:
-    now = utcnow()
-    connected, disconnected, seen = row["connected_at"], row["disconnected_at"], row["last_seen_at"]
-    online = (
-        connected is not None
-        and (disconnected is None or disconnected < connected)
-        and seen is not None
-        and seen > now - ZONE_STALE_AFTER
-    )
     insight = await store.resources.get(scope, "ZoneInsight", "", row["name"])
     return Zone(
         id=row["id"],
@@ -63,10 +55,10 @@ async def _zone(
         environment=row["environment"],
         ingress=row["ingress_enabled"],
         egress=row["egress_enabled"],
-        online=online,
-        connected_at=connected,
-        disconnected_at=disconnected,
-        last_seen_at=seen,
+        online=is_online(row, utcnow()),
+        connected_at=row["connected_at"],
+        disconnected_at=row["disconnected_at"],
+        last_seen_at=row["last_seen_at"],
         kuma_version=_kuma_version(insight),
         credential_prefix=None if credential is None else credential["prefix"],
         credential_created_at=None if credential is None else credential["created_at"],

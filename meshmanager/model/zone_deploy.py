@@ -14,6 +14,18 @@ CA_FILE = "kds-ca.pem"
 UNIVERSAL_CONFIG = "zone.yaml"
 HELM_VALUES = "values.yaml"
 UNIVERSAL_CA_PATH = f"/etc/kuma/{CA_FILE}"
+NAMESPACE = "kuma-system"
+KUBERNETES_CA_SECRET = "kds-ca-certs"
+KUMA_VERSION = "2.14.3"
+_CREDENTIAL_NOTE = (
+    "# The global address holds this zone's KDS credential: keep this file private.\n"
+)
+_POSTGRES_NOTE = """\
+# For a production zone, replace the memory store with PostgreSQL:
+#   store:
+#     type: postgres
+#     postgres: {host: <host>, port: 5432, user: <user>, password: <password>, dbName: kuma}
+"""
 
 
 def global_address(endpoint: KdsEndpoint, zone: str, credential: str) -> str:
@@ -52,8 +64,8 @@ def universal(
         "store": {"type": "memory"},
         "multizone": {"zone": zone_config},
     }
-    files = {UNIVERSAL_CONFIG: _yaml(config)}
-    commands = []
+    files = {UNIVERSAL_CONFIG: _CREDENTIAL_NOTE + _POSTGRES_NOTE + _yaml(config)}
+    commands = [f"chmod 600 {UNIVERSAL_CONFIG}"]
     if endpoint.ca_pem:
         files[CA_FILE] = endpoint.ca_pem
         commands.append(f"sudo install -D -m 0644 {CA_FILE} {UNIVERSAL_CA_PATH}")
@@ -81,25 +93,36 @@ def kubernetes(
     endpoint: KdsEndpoint, zone: str, credential: str, ingress: bool, egress: bool
 ) -> DeployMaterial:
     address = global_address(endpoint, zone, credential)
-    tls: dict[str, object] = {}
+    plane: dict[str, object] = {"mode": "zone", "zone": zone, "kdsGlobalAddress": address}
+    files: dict[str, str] = {}
+    commands = [
+        f"kubectl create namespace {NAMESPACE} --dry-run=client -o yaml | kubectl apply -f -"
+    ]
     if endpoint.ca_pem:
-        secret = {"create": True, "cert": endpoint.ca_pem}
-        tls = {"tls": {"kdsZoneClient": secret}}
+        # The chart mounts the secret's ca.crt as the zone's KDS root CA file.
+        plane["tls"] = {"kdsZoneClient": {"secretName": KUBERNETES_CA_SECRET}}
+        files[CA_FILE] = endpoint.ca_pem
+        commands.append(
+            f"kubectl create secret generic {KUBERNETES_CA_SECRET} --namespace {NAMESPACE}"
+            f" --from-file=ca.crt={CA_FILE}"
+        )
     values = {
-        "controlPlane": {"mode": "zone", "zone": zone, "kdsGlobalAddress": address, **tls},
+        "controlPlane": plane,
         "ingress": {"enabled": ingress},
         "egress": {"enabled": egress},
     }
+    files[HELM_VALUES] = _CREDENTIAL_NOTE + _yaml(values)
+    commands += [
+        "helm repo add kuma https://kumahq.github.io/charts",
+        "helm repo update",
+        f"helm install kuma kuma/kuma --version {KUMA_VERSION} --namespace {NAMESPACE}"
+        f" --values {HELM_VALUES}",
+    ]
     return DeployMaterial(
         global_address=address,
         ca_pem=endpoint.ca_pem,
-        commands=[
-            "helm repo add kuma https://kumahq.github.io/charts",
-            "helm repo update",
-            f"helm install kuma kuma/kuma --version 2.14.3 --namespace kuma-system"
-            f" --create-namespace --values {HELM_VALUES}",
-        ],
-        files={HELM_VALUES: _yaml(values)},
+        commands=commands,
+        files=files,
         environment_variables={},
     )
 

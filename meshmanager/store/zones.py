@@ -32,6 +32,16 @@ if TYPE_CHECKING:
 ZONE_STALE_AFTER = timedelta(minutes=5)
 
 
+def is_online(row: RowMapping, now: datetime) -> bool:
+    """The same rule as `online_clause`, for a `zones` row already read."""
+    connected, disconnected, seen = row["connected_at"], row["disconnected_at"], row["last_seen_at"]
+    if not isinstance(connected, datetime) or not isinstance(seen, datetime):
+        return False
+    if isinstance(disconnected, datetime) and disconnected >= connected:
+        return False
+    return seen > now - ZONE_STALE_AFTER
+
+
 def online_clause(now: datetime) -> ColumnElement[bool]:
     return and_(
         zones.c.connected_at.is_not(None),
@@ -146,20 +156,17 @@ class ZoneRepository:
 
     async def rotate(self, org_id: UUID, cp_id: UUID, name: str) -> tuple[RowMapping, str]:
         """A new credential; the zone's earlier ones stop working (and their connections end)."""
+        c = zone_credentials
         with store_operation("zones.rotate"):
             async with self.store.write(affects_identity=False) as conn:
                 row = await _zone_row(conn, org_id, cp_id, name)
-                await conn.execute(
-                    update(zone_credentials)
-                    .where(
-                        zone_credentials.c.zone_id == row["id"],
-                        zone_credentials.c.revoked_at.is_(None),
-                    )
-                    .values(revoked_at=utcnow())
-                )
+                live = c.c.zone_id == row["id"], c.c.revoked_at.is_(None)
+                revoked = list((await conn.execute(select(c.c.id).where(*live))).scalars())
+                await conn.execute(update(c).where(*live).values(revoked_at=utcnow()))
                 secret = await _issue(conn, row)
                 await self.store.announce_revocation(conn, CpScope(org_id, cp_id), name)
-        self.store.events.publish(ZoneAccessRevoked(org_id, cp_id, name))
+        for credential_id in revoked:
+            self.store.events.publish(ZoneAccessRevoked(org_id, cp_id, name, credential_id))
         return row, secret
 
     async def delete(self, org_id: UUID, cp_id: UUID, name: str) -> None:
@@ -215,12 +222,30 @@ class ZoneRepository:
             return CredentialCheck("expired")
         return CredentialCheck("ok", row["org_id"], row["cp_id"], row["name"], row["id"])
 
+    async def credential_still_valid(self, credential_id: UUID) -> bool:
+        """Whether a credential that was accepted earlier is neither revoked, expired nor
+        gone with its zone: for re-checking long-lived connections."""
+        c = zone_credentials
+        async with self.store.read() as conn:
+            found = await conn.execute(
+                select(c.c.revoked_at, c.c.expires_at).where(c.c.id == credential_id)
+            )
+            row = found.mappings().first()
+        if row is None or row["revoked_at"] is not None:
+            return False
+        return row["expires_at"] is None or row["expires_at"] > utcnow()
+
     async def mark_connected(self, org_id: UUID, cp_id: UUID, name: str) -> None:
         now = utcnow()
         await self._set_state(org_id, cp_id, name, connected_at=now, last_seen_at=now)
 
     async def mark_disconnected(self, org_id: UUID, cp_id: UUID, name: str) -> None:
         await self._set_state(org_id, cp_id, name, disconnected_at=utcnow())
+
+    async def touch(self, org_id: UUID, cp_id: UUID, name: str) -> None:
+        """The zone's connection is still alive. A connected zone not touched within
+        ZONE_STALE_AFTER reads offline (its replica may have died)."""
+        await self._set_state(org_id, cp_id, name, last_seen_at=utcnow())
 
     async def online_names(self, org_id: UUID, cp_id: UUID) -> list[str]:
         async with self.store.read() as conn:
