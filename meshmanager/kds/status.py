@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +33,7 @@ from meshmanager.store.resources import Create, Update
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 10.0
+TOUCH_SECONDS = 120.0  # well within ZONE_STALE_AFTER (5 minutes)
 SUBSCRIPTION_LIMIT = 10
 PROXY_INSIGHTS = ("DataplaneInsight", "ZoneIngressInsight", "ZoneEgressInsight")
 KUMA_VERSION = "2.14.3"
@@ -199,12 +201,22 @@ class StatusRecorder:
         self._dirty_health.add((identity.scope, identity.zone))
 
     async def _flush_forever(self) -> None:
+        last_touch = time.monotonic()
         while True:
             await asyncio.sleep(FLUSH_SECONDS)
             try:
                 await self.flush()
+                if time.monotonic() - last_touch >= TOUCH_SECONDS:
+                    last_touch = time.monotonic()
+                    await self.touch_live_zones()
             except Exception:
                 log.exception("writing zone insights failed; retrying")
+
+    async def touch_live_zones(self) -> None:
+        """Records that this server still holds these zones' connections (a zone not
+        seen for 5 minutes reads offline: its server may have died). One transaction."""
+        live = {(s.identity.org_id, s.identity.cp_id, s.identity.zone) for s in self.live}
+        await asyncio.gather(*(self.store.zones.touch(*zone) for zone in live))
 
     async def flush(self) -> None:
         by_scope: dict[CpScope, list[Subscription]] = {}
