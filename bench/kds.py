@@ -93,7 +93,9 @@ class Server:
 
 async def _control_plane(client: httpx.AsyncClient, name: str) -> str:
     features = [{"type": "MeshCreation", "meshCreation": {"enabled": True}}]
-    created = await client.post("/v1/mesh/control-planes", json={"name": name, "features": features})
+    created = await client.post(
+        "/v1/mesh/control-planes", json={"name": name, "features": features}
+    )
     assert created.status_code == 201, created.text
     cp_id: str = created.json()["id"]
     return cp_id
@@ -117,10 +119,13 @@ def _percentile(values: list[float], share: float) -> float:
 
 async def propagation(server: Server, args: argparse.Namespace) -> None:
     arrivals: dict[str, dict[str, float]] = {}
+    all_arrived = asyncio.Event()
 
     def seen(kind: str, details: dict[str, Any]) -> None:
         if kind == "received" and details["type"] == "MeshTimeout" and details["created"]:
             arrivals.setdefault(details["zone"], {}).setdefault("t", time.perf_counter())
+            if len(arrivals) >= args.zones:
+                all_arrived.set()
 
     async with server.client() as client:
         cp_id = await _control_plane(client, "propagation")
@@ -132,6 +137,7 @@ async def propagation(server: Server, args: argparse.Namespace) -> None:
         latencies: list[float] = []
         for i in range(args.puts):
             arrivals.clear()
+            all_arrived.clear()
             body = {
                 "type": "MeshTimeout", "name": f"bench-{i}", "mesh": "default",
                 "spec": {"targetRef": {"kind": "Mesh"}, "to": [
@@ -141,8 +147,7 @@ async def propagation(server: Server, args: argparse.Namespace) -> None:
             started = time.perf_counter()
             response = await client.put(url, json=body)
             assert response.status_code == 201, response.text
-            while len(arrivals) < args.zones:
-                await asyncio.sleep(0.001)
+            await all_arrived.wait()
             latencies += [(t["t"] - started) * 1000 for t in arrivals.values()]
             await asyncio.sleep(0.1)
         await fleet.stop()
