@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from meshmanager.api.app import create_app
+from meshmanager.model.errors import NotFound
 from meshmanager.model.resources.stored import CpScope
 from meshmanager.store import Store
 from meshmanager.store.console import credentials_by_email
@@ -24,7 +25,7 @@ from meshmanager.tenancy.passwords import (
     set_password_by_email,
     verify_password,
 )
-from meshmanager.ui.app import with_console
+from meshmanager.ui.app import ConsoleSettings, with_console
 from meshmanager.ui.auth import (
     LoginLimiter,
     csrf_matches,
@@ -112,6 +113,7 @@ class Browser:
     client: httpx.AsyncClient
     store: Store
     token: str
+    settings: ConsoleSettings
 
     def csrf(self, response: httpx.Response) -> str:
         match = _CSRF.search(response.text)
@@ -141,10 +143,11 @@ class Browser:
 async def browser(store: Store) -> AsyncIterator[Browser]:
     created = await bootstrap(store, "acme", EMAIL, None)
     assert created is not None
-    app = with_console(create_app(store), store)
+    settings = ConsoleSettings()
+    app = with_console(create_app(store), store, settings)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Browser(client, store, created.token)
+        yield Browser(client, store, created.token, settings)
 
 
 async def test_pages_need_a_session(browser: Browser) -> None:
@@ -318,3 +321,139 @@ async def test_organization_pages(browser: Browser) -> None:
     sa = await browser.post("/organization/system-accounts", {"name": "ci"})
     assert sa.status_code == 303
     await browser.get("/organization/nope", status=404)
+
+
+_SECRET = re.compile(r"mzc_[a-z2-7]{32}")
+
+
+async def test_zone_wizard_live_name_check_material_and_wait(browser: Browser) -> None:
+    await browser.sign_in_with_token()
+    base = (await browser.post("/control-planes/new", {"name": "prod"})).headers["location"]
+    scope = CpScope(
+        (await browser.store.identity.bootstrap_admin())[0],  # type: ignore[index]
+        __import__("uuid").UUID(base.split("/")[-1]),
+    )
+    wizard = await browser.get(f"{base}/zones-new")
+    assert 'value="kubernetes" checked' in wizard.text and "Universal" in wizard.text
+    assert f'hx-get="{base}/zones-new/name"' in wizard.text
+
+    # The name is checked live, as the user types: format first, then the store.
+    for name, message in [
+        ("Zone-1", "Use lowercase letters"),
+        ("zone_1", "Use only lowercase letters, digits and hyphens"),
+        ("1zone", "Start with a lowercase letter"),
+        ("zone-", "End with a letter or a digit"),
+        ("z" * 64, "At most 63 characters: this one has 64"),
+    ]:
+        check = await browser.get(f"{base}/zones-new/name?name={name}")
+        assert message in check.text and 'role="alert"' in check.text, name
+    free = await browser.get(f"{base}/zones-new/name?name={'z' * 63}")
+    assert "is available" in free.text and "alert" not in free.text
+
+    # Step 1 to step 2: the credential and the Helm values, shown once.
+    step2 = await browser.post(
+        f"{base}/zones-new", {"environment": "kubernetes", "name": "zone-1", "ingress": "on"}
+    )
+    assert step2.status_code == 200, step2.text[:500]
+    assert "will not be shown again" in step2.text
+    secret = _SECRET.search(step2.text)
+    assert secret is not None
+    assert f"kdsGlobalAddress: grpcs://zone-1:{secret.group(0)}@127.0.0.1:5685" in step2.text
+    assert "helm install kuma kuma/kuma --version 2.14.3" in step2.text
+    assert "ingress:\n  enabled: true\negress:\n  enabled: false" in step2.text
+    assert "kds-ca.pem" not in step2.text  # no CA configured: the operator's certificate
+    assert step2.headers["cache-control"] == "no-store"
+    assert (await browser.store.zones.check_credential(secret.group(0))).outcome == "ok"
+    assert await browser.store.resources.get(scope, "Zone", "", "zone-1") is not None
+    # Step 3: waiting, polled by htmx.
+    assert f'hx-get="{base}/zones/zone-1/_connection" hx-trigger="every 2s"' in step2.text
+
+    # The name is now taken: live, and on submit next to the field.
+    taken = await browser.get(f"{base}/zones-new/name?name=zone-1")
+    assert "A zone named “zone-1” already exists in this control plane" in taken.text
+    twice = await browser.post(
+        f"{base}/zones-new",
+        {"environment": "universal", "name": "zone-1"},
+        page=f"{base}/zones-new",
+    )
+    assert twice.status_code == 409
+    assert re.search(r'id="name-check".*\n<p class="field-error"[^>]*>A zone named', twice.text)
+    assert 'value="universal" checked' in twice.text  # the form keeps what was chosen
+
+    # Universal, with this server's own CA: kuma-cp config, env vars and the CA file.
+    browser.settings.kds_ca_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    browser.settings.kds_address = "grpcs://kds.example.com:5685"
+    uni = await browser.post(
+        f"{base}/zones-new",
+        {"environment": "universal", "name": "vm-zone", "egress": "on"},
+        page=f"{base}/zones-new",
+    )
+    assert uni.status_code == 200
+    assert "kuma-cp run --config-file zone.yaml" in uni.text
+    assert "export KUMA_MULTIZONE_ZONE_GLOBAL_ADDRESS=&#39;grpcs://vm-zone:mzc_" in uni.text
+    assert "@kds.example.com:5685" in uni.text
+    assert "rootCaFile: /etc/kuma/kds-ca.pem" in uni.text
+    assert "MIIB" in uni.text and "self-signed" in uni.text
+    assert "kuma-dp run --proxy-type=egress" in uni.text
+
+    waiting = await browser.get(f"{base}/zones/zone-1/_connection")
+    assert "Waiting for the zone “zone-1” to connect" in waiting.text
+    assert 'hx-trigger="every 2s"' in waiting.text
+    await browser.store.zones.mark_connected(scope.org_id, scope.cp_id, "zone-1")
+    done = await browser.get(f"{base}/zones/zone-1/_connection")
+    assert "Done! The zone “zone-1” is now connected." in done.text
+    assert "hx-trigger" not in done.text  # polling stops
+    assert f'href="{base}/zones/zone-1"' in done.text
+    assert 'id="wizard-steps" aria-label="Progress" hx-swap-oob="true"' in done.text
+
+    # The list: environment icon, status, warnings.
+    listing = await browser.get(f"{base}/zones")
+    assert 'aria-label="Kubernetes"' in listing.text and 'aria-label="Universal"' in listing.text
+    assert "vm-zone" in listing.text and "Offline" in listing.text
+
+
+async def test_zone_rotate_and_delete_refused_while_online(browser: Browser) -> None:
+    await browser.sign_in_with_token()
+    base = (await browser.post("/control-planes/new", {"name": "prod"})).headers["location"]
+    org_id = (await browser.store.identity.bootstrap_admin())[0]  # type: ignore[index]
+    cp_id = __import__("uuid").UUID(base.split("/")[-1])
+    step2 = await browser.post(
+        f"{base}/zones-new", {"environment": "universal", "name": "edge"}, page=f"{base}/zones-new"
+    )
+    first = _SECRET.search(step2.text)
+    assert first is not None
+    await browser.store.zones.mark_connected(org_id, cp_id, "edge")
+    zone_page = f"{base}/zones/edge"
+    detail = await browser.get(zone_page)
+    assert first.group(0)[:8] + "…" in detail.text and "Rotate credential" in detail.text
+
+    # Rotating shows a new credential and its material once; the old one stops working.
+    rotated = await browser.post(f"{zone_page}/rotate", {}, page=zone_page)
+    assert rotated.status_code == 200
+    second = _SECRET.search(rotated.text)
+    assert second is not None and second.group(0) != first.group(0)
+    assert "will not be shown again" in rotated.text and "zone.yaml" in rotated.text
+    assert (await browser.store.zones.check_credential(first.group(0))).outcome == "revoked"
+    assert (await browser.store.zones.check_credential(second.group(0))).outcome == "ok"
+    no_csrf = await browser.client.post(f"{zone_page}/rotate", data={})
+    assert no_csrf.status_code == 403
+
+    # Deleting is refused while the zone is online, with the reason; "force" deletes.
+    refused = await browser.post(f"{zone_page}/delete", {}, page=zone_page)
+    assert refused.status_code == 409
+    assert "Zone “edge” is online, so it was not deleted" in refused.text
+    assert 'id="delete-error"' in refused.text
+    await browser.store.zones.get(org_id, cp_id, "edge")
+    deleted = await browser.post(f"{zone_page}/delete", {"force": "on"}, page=zone_page)
+    assert deleted.status_code == 303 and deleted.headers["location"] == f"{base}/zones"
+    with pytest.raises(NotFound):
+        await browser.store.zones.get(org_id, cp_id, "edge")
+    assert (await browser.store.zones.check_credential(second.group(0))).outcome == "unknown"
+    listing = await browser.get(f"{base}/zones")
+    assert "Zone edge deleted." in listing.text and "No zones yet" in listing.text
+    # An offline zone is deleted without force.
+    await browser.post(
+        f"{base}/zones-new", {"environment": "universal", "name": "gone"}, page=f"{base}/zones-new"
+    )
+    quiet = await browser.post(f"{base}/zones/gone/delete", {}, page=f"{base}/zones/gone")
+    assert quiet.status_code == 303

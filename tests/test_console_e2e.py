@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -321,4 +322,134 @@ def test_sign_in_with_an_access_token(server: ServerProcess) -> None:
         page.get_by_role("button", name="Sign in").click()
         expect(page).to_have_title("Control planes · meshmanager")
         expect(page.get_by_role("link", name=ADMIN_EMAIL)).to_be_visible()
+        browser.close()
+
+
+class _SimulatedZone:
+    """A simulated Kuma zone (meshmanager.kds.simulator, as `meshmanager zone-sim` runs
+    it) on its own event loop thread, dialling the server process over TLS as a real
+    zone would, with what the wizard showed: global address, credential, CA."""
+
+    def __init__(self, address: str, name: str, ca_pem: bytes, environment: str) -> None:
+        from meshmanager.kds.simulator import ZoneOptions, ZoneSimulator
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        options = ZoneOptions(ca_pem=ca_pem, environment=environment)
+        self.zone = ZoneSimulator(address, name, options=options)
+        self.zone.add_dataplanes(4, "default")
+        self.zone.add_zone_proxies(1, 1)
+        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(timeout=10)
+
+    async def _start(self) -> None:
+        self.zone.start()
+
+    def stop(self) -> None:
+        try:
+            asyncio.run_coroutine_threadsafe(self.zone.stop(), self.loop).result(timeout=15)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=5)
+
+
+def test_zone_wizard_until_the_simulated_zone_is_online(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        page = context.new_page()
+        base = server.url
+        page.goto(f"{base}/login")
+        page.get_by_label("Email").fill(ADMIN_EMAIL)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_title("Control planes · meshmanager")
+        page.get_by_role("link", name="Create control plane").first.click()
+        page.get_by_label("Name", exact=True).fill("prod-eu")
+        page.get_by_label("Create the default mesh").check()
+        page.get_by_role("button", name="Create control plane").click()
+        expect(page.get_by_role("heading", name="prod-eu", level=1)).to_be_visible()
+
+        # Step 1: environment, a name checked live as it is typed, zone proxies.
+        page.get_by_role("link", name="Zones").first.click()
+        page.get_by_role("link", name="Create zone").first.click()
+        expect(page).to_have_title(re.compile("^Create zone"))
+        page.get_by_label("Kubernetes").check()
+        name = page.get_by_label("Zone name")
+        name.press_sequentially("Eu_West")
+        expect(page.locator("#name-check [role=alert]")).to_contain_text("Use lowercase letters")
+        name.fill("")
+        name.press_sequentially("eu-west-1")
+        expect(page.locator("#name-check")).to_contain_text("eu-west-1 is available")
+        expect(page.get_by_label("Zone ingress")).to_be_checked()
+        page.get_by_label("Zone egress").check()
+        _shot(page, "zone-wizard-1-configure")
+
+        # Step 2: the credential, the KDS CA and the Helm values and commands, once.
+        page.get_by_role("button", name="Create zone and credential").click()
+        expect(page.locator("#credential-warning")).to_contain_text("will not be shown again")
+        credential = page.locator("#zone-credential").inner_text().strip()
+        assert re.fullmatch(r"mzc_[a-z2-7]{32}", credential)
+        values = page.locator("#file-values-yaml").inner_text()
+        address = re.search(r"kdsGlobalAddress: (\S+)", values)
+        assert address is not None
+        assert address.group(1) == f"grpcs://eu-west-1:{credential}@127.0.0.1:{server.kds_port}"
+        assert "secretName: kds-ca-certs" in values and "enabled: true" in values
+        expect(page.locator("#deploy-commands")).to_contain_text("helm install kuma kuma/kuma")
+        ca_file = tmp_path / "kds-ca.pem"
+        ca_file.write_text(page.locator("#file-ca").inner_text().strip() + "\n")
+        assert ca_file.read_text().startswith("-----BEGIN CERTIFICATE-----")
+        page.get_by_role("button", name="Copy to clipboard").first.click()
+        expect(page.get_by_role("button", name="Copy to clipboard").first).to_have_text("Copied")
+        expect(page.locator("#zone-wait")).to_contain_text("Waiting for the zone “eu-west-1”")
+        _shot(page, "zone-wizard-2-deploy")
+        page.locator("#zone-wait").scroll_into_view_if_needed()
+        _shot(page, "zone-wizard-2-waiting", full_page=False)
+
+        # Step 3: a simulated zone connects with what the page gave; the page sees it.
+        zone = _SimulatedZone(address.group(1), "eu-west-1", ca_file.read_bytes(), "kubernetes")
+        try:
+            expect(page.locator("#zone-wait")).to_contain_text(
+                "Done! The zone “eu-west-1” is now connected.", timeout=30_000
+            )
+            expect(page.locator("#wizard-steps li.done")).to_have_count(3)
+            _shot(page, "zone-wizard-3-connected", full_page=False)
+            page.get_by_role("link", name="Go to zone eu-west-1").click()
+            expect(page.locator("#zone-status")).to_contain_text("Online")
+            expect(page.locator("#zone-status")).to_contain_text("2.14.3")
+
+            # A second zone with the same name is refused next to the name field.
+            page.goto(f"{page.url.rsplit('/zones/', 1)[0]}/zones-new")
+            page.get_by_label("Zone name").fill("eu-west-1")
+            page.get_by_role("button", name="Create zone and credential").click()
+            expect(page.locator("#name-check [role=alert]")).to_have_text(
+                "A zone named “eu-west-1” already exists in this control plane."
+                " Choose another name."
+            )
+            page.get_by_role("link", name="Zones").first.click()
+            expect(page.locator("#zone-table tbody tr")).to_have_count(1)
+            expect(page.locator("#zone-table")).to_contain_text("Online")
+            _shot(page, "zone-list")
+
+            # Deleting is refused while the zone is online, with the reason.
+            page.get_by_role("link", name="eu-west-1").click()
+            page.once("dialog", lambda dialog: dialog.accept())
+            page.get_by_role("button", name="Delete zone").click()
+            expect(page.locator("#delete-error")).to_contain_text("is online, so it was not")
+            _shot(page, "zone-detail")
+
+            # Rotating shows a new credential once; the zone's connection is dropped.
+            page.once("dialog", lambda dialog: dialog.accept())
+            page.get_by_role("button", name="Rotate credential").click()
+            expect(page.locator("#credential-warning")).to_contain_text("will not be shown again")
+            rotated = page.locator("#zone-credential").inner_text().strip()
+            assert rotated != credential and rotated.startswith("mzc_")
+            page.get_by_role("link", name="Back to the zone").click()
+            expect(page.locator("#zone-status")).to_contain_text("Offline", timeout=20_000)
+        finally:
+            zone.stop()
         browser.close()

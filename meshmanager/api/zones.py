@@ -59,14 +59,14 @@ async def _zone(
         connected_at=row["connected_at"],
         disconnected_at=row["disconnected_at"],
         last_seen_at=row["last_seen_at"],
-        kuma_version=_kuma_version(insight),
+        kuma_version=kuma_version(insight),
         credential_prefix=None if credential is None else credential["prefix"],
         credential_created_at=None if credential is None else credential["created_at"],
         created_at=row["created_at"],
     )
 
 
-def _kuma_version(insight: Resource | None) -> str | None:
+def kuma_version(insight: Resource | None) -> str | None:
     subscriptions = ((insight.spec or {}) if insight else {}).get("subscriptions") or []
     if not subscriptions:
         return None
@@ -109,12 +109,7 @@ async def create_zone(
 ) -> ZoneWithCredential:
     scope = await _control_plane(store, principal, cpId, Action.CONNECT, Action.UPDATE)
     settings = ZoneSettings(body.name, body.environment, body.ingress, body.egress)
-    row, secret = await store.zones.create(scope.org_id, cpId, settings)
-    existing = await store.resources.get(scope, "Zone", "", body.name)
-    if existing is None:
-        zone = Resource("Zone", "", body.name, {"enabled": True})
-        with contextlib.suppress(Conflict):  # made meanwhile through the Kuma API: it stays
-            await store.resources.write(scope, [Create(zone)])
+    row, secret = await provision_zone(store, scope, settings)
     response.headers["Location"] = f"/v1/mesh/control-planes/{cpId}/zones/{body.name}"
     return await _with_credential(store, scope, row, secret, endpoint)
 
@@ -191,11 +186,30 @@ async def delete_zone(
             f"zone {name!r} is online: stop its control plane first, or delete with"
             " force=true to drop its connection"
         )
-    await store.zones.delete(scope.org_id, cpId, name)
+    await drop_zone(store, scope, name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+async def provision_zone(
+    store: Store, scope: CpScope, settings: ZoneSettings
+) -> tuple[RowMapping, str]:
+    """The zone's row and first credential, and its Zone resource (shared with the
+    console's wizard)."""
+    row, secret = await store.zones.create(scope.org_id, scope.cp_id, settings)
+    existing = await store.resources.get(scope, "Zone", "", settings.name)
+    if existing is None:
+        zone = Resource("Zone", "", settings.name, {"enabled": True})
+        with contextlib.suppress(Conflict):  # made meanwhile through the Kuma API: it stays
+            await store.resources.write(scope, [Create(zone)])
+    return row, secret
+
+
+async def drop_zone(store: Store, scope: CpScope, name: str) -> None:
+    """The zone's row and credentials, and the resources that go with it."""
+    await store.zones.delete(scope.org_id, scope.cp_id, name)
     await store.resources.write(
         scope, [Delete(r) for r in await _zone_resources(store, scope, name)]
     )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 async def _zone_resources(store: Store, scope: CpScope, zone: str) -> list[Resource]:

@@ -83,7 +83,7 @@ async def serve(settings: Settings, announce: Callable[[Bootstrap], None]) -> No
             with_console(
                 create_app(store, kds.services.admin, kds_listen, endpoint),
                 store,
-                ConsoleSettings(kds_address=endpoint.address),
+                ConsoleSettings(kds_address=endpoint.address, kds_ca_pem=endpoint.ca_pem),
             ),
             settings.http_address,
         ),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from meshmanager.model.errors import NotFound
@@ -119,6 +119,16 @@ async def zone_names(store: Store, org_id: UUID, cp_id: UUID) -> list[str]:
             .order_by(zones.c.name)
         )
     return list(result.scalars())
+
+
+async def zone_records(store: Store, org_id: UUID, cp_id: UUID) -> dict[str, RowMapping]:
+    """The `zones` rows of a control plane by name: zones created here, connected yet
+    or not, with their connection state."""
+    async with store.read() as conn:
+        result = await conn.execute(
+            select(zones).where(zones.c.org_id == org_id, zones.c.cp_id == cp_id)
+        )
+    return {row["name"]: row for row in result.mappings()}
 
 
 @dataclass(frozen=True)

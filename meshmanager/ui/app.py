@@ -33,6 +33,8 @@ from meshmanager.model.controlplane import ControlPlane
 from meshmanager.model.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from meshmanager.model.identity import Action, Organization
 from meshmanager.model.resources.stored import CpScope
+from meshmanager.model.zone_deploy import KUMA_VERSION
+from meshmanager.model.zones import KdsEndpoint
 from meshmanager.store import Store
 from meshmanager.store.console import session_key
 from meshmanager.tenancy.passwords import user_principal
@@ -58,6 +60,10 @@ MAX_FORM_BYTES = 2 * 1024 * 1024
 class ConsoleSettings:
     kds_address: str = "grpcs://127.0.0.1:5685"  # what zones are told to dial
     public_url: str | None = None  # the console's and API's URL as users reach it
+    kds_ca_pem: str | None = None  # the CA of the KDS certificate, when it is our own
+
+    def kds_endpoint(self) -> KdsEndpoint:
+        return KdsEndpoint(self.kds_address, self.kds_ca_pem)
 
 
 @dataclass
@@ -80,6 +86,7 @@ class Console:
         self.templates.filters["ago"] = format_ago
         self.templates.filters["labels"] = format_labels
         self.templates.globals["version"] = __version__
+        self.templates.globals["kuma_version"] = KUMA_VERSION
 
     async def key(self) -> bytes:
         if self._key is None:

@@ -3,13 +3,14 @@ control plane statistics, dataplane rows with certificate info, zones, YAML."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 import yaml
+from sqlalchemy import RowMapping
 
 from meshmanager.api.kuma.codec import render
 from meshmanager.api.kuma.context import KumaCall
@@ -22,9 +23,12 @@ from meshmanager.model.resources.insights import (
 )
 from meshmanager.model.resources.registry import BY_NAME, ResourceType, kuma_types
 from meshmanager.model.resources.stored import Resource
+from meshmanager.model.zone_deploy import KUMA_VERSION as GLOBAL_KUMA_VERSION
 from meshmanager.store.resources import ResourceQuery
+from meshmanager.store.zones import is_online as zone_record_online
 
 CERT_EXPIRING_SOON = timedelta(days=1)
+HEALTH_CHECK_RECENT = timedelta(minutes=1)
 ROW_MEMO = "console-row"
 
 
@@ -343,7 +347,7 @@ async def mesh_stats(call: KumaCall, meshes: Sequence[Resource]) -> list[MeshSta
 class ZoneRow:
     name: str
     online: bool
-    environment: str  # kubernetes, universal, or "" before it first connected
+    environment: str  # kubernetes, universal, or "" when unknown
     version: str
     compatible: bool
     last_connected: datetime | None
@@ -352,15 +356,16 @@ class ZoneRow:
     subscriptions: list[dict[str, Any]] = field(default_factory=list)
     config: dict[str, Any] | None = None
     enabled: bool = True
+    record: RowMapping | None = None  # the `zones` row of a zone created here
 
     def warnings(self, at: datetime) -> list[str]:
         found = []
         if not self.online:
             found.append("Offline")
-        if self.version and not self.compatible:
+        if self.version and (not self.compatible or self.version != GLOBAL_KUMA_VERSION):
             found.append("Version mismatch")
         if self.online and (
-            self.health_check is None or at - self.health_check > timedelta(minutes=1)
+            self.health_check is None or at - self.health_check > HEALTH_CHECK_RECENT
         ):
             found.append("No recent health check")
         if self.config and (self.config.get("store") or {}).get("type") == "memory":
@@ -368,7 +373,15 @@ class ZoneRow:
         return found
 
 
-def zone_row(name: str, zone: Resource | None, insight: Resource | None) -> ZoneRow:
+def zone_row(
+    name: str,
+    zone: Resource | None,
+    insight: Resource | None,
+    record: RowMapping | None = None,
+    at: datetime | None = None,
+) -> ZoneRow:
+    """A zone from its resources and, for a zone created here, its `zones` row: the
+    row's connection state (kept by the KDS server) decides whether it is online."""
     spec = (insight.spec if insight is not None else None) or {}
     subscriptions = list(spec.get("subscriptions") or [])
     last = subscriptions[-1] if subscriptions else {}
@@ -382,30 +395,47 @@ def zone_row(name: str, zone: Resource | None, insight: Resource | None) -> Zone
         except orjson.JSONDecodeError:
             config = None
     environment = str((config or {}).get("environment") or "")
+    online = is_online(spec)
+    connected_at = None
+    if record is not None:
+        connected_at = record["connected_at"]
+        environment = environment or str(record.get("environment") or "")
+        online = zone_record_online(record, at or now())
     return ZoneRow(
         name=name,
-        online=is_online(spec),
+        online=online,
         environment=environment,
         version=str(kuma_cp.get("version") or ""),
         compatible=kuma_cp.get("kumaCpGlobalCompatible", True) is not False,
-        last_connected=parse_time(last.get("connectTime")),
+        last_connected=parse_time(last.get("connectTime")) or connected_at,
         last_disconnected=parse_time(last.get("disconnectTime")),
         health_check=parse_time((spec.get("healthCheck") or {}).get("time")),
         subscriptions=subscriptions,
         config=config,
         enabled=(zone.spec or {}).get("enabled", True) is not False if zone else True,
+        record=record,
     )
 
 
-async def zone_rows(call: KumaCall, extra_names: Iterable[str] = ()) -> list[ZoneRow]:
-    """Zones known as Zone resources, or only by an insight, or (`extra_names`) only by
-    the console's records of zones created and not yet connected."""
+async def zone_rows(
+    call: KumaCall, records: Mapping[str, RowMapping] | None = None
+) -> list[ZoneRow]:
+    """Zones known as Zone resources, or only by an insight, or (`records`, the
+    `zones` rows by name) created here and not yet connected."""
     cp = await call.store.resources.loaded(call.scope)
+    records = records or {}
     names = {z.name for z in cp.of_type("Zone", "")}
     names |= {i.name for i in cp.of_type("ZoneInsight", "")}
-    names |= set(extra_names)
+    names |= set(records)
+    at = now()
     return [
-        zone_row(name, cp.get(("Zone", "", name)), cp.get(("ZoneInsight", "", name)))
+        zone_row(
+            name,
+            cp.get(("Zone", "", name)),
+            cp.get(("ZoneInsight", "", name)),
+            records.get(name),
+            at,
+        )
         for name in sorted(names)
     ]
 

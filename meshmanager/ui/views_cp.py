@@ -21,7 +21,7 @@ from meshmanager.model.errors import Conflict, DomainError, PreconditionFailed
 from meshmanager.model.identity import Action
 from meshmanager.model.paging import ControlPlaneQuery, PageRequest
 from meshmanager.model.resources.stored import CpScope
-from meshmanager.store.console import zone_names
+from meshmanager.store.console import zone_records
 from meshmanager.ui.app import Ctx, page
 from meshmanager.ui.data import cp_stats, zone_rows
 from meshmanager.ui.forms import checked, domain_errors, labels_text, parse_labels, pydantic_errors
@@ -35,7 +35,7 @@ def _call(ctx: Ctx, cp: ControlPlane) -> KumaCall:
 
 async def _summary(ctx: Ctx, cp: ControlPlane) -> dict[str, Any]:
     call = _call(ctx, cp)
-    zones = await zone_rows(call, await zone_names(ctx.store, ctx.principal.org_id, cp.id))
+    zones = await zone_rows(call, await zone_records(ctx.store, ctx.principal.org_id, cp.id))
     stats, meshes = await cp_stats(call, zones)
     return {"cp": cp, "stats": stats, "zones": zones, "meshes": meshes}
 
