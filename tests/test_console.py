@@ -4,6 +4,7 @@ through the ASGI app, on both store backends."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from meshmanager.api.app import create_app
+from meshmanager.api.kuma.envoy_admin import ForwardingFailed
 from meshmanager.model.errors import NotFound
 from meshmanager.model.resources.stored import CpScope
 from meshmanager.store import Store
@@ -276,6 +278,8 @@ async def test_control_plane_mesh_policy_and_affected_dataplanes(browser: Browse
     assert "spiffe://pay/svc-00" in listing.text
     detail = await browser.get(f"{base}/meshes/pay/dataplanes/dp-00000")
     assert "Certificate generation" in detail.text
+    assert "dp-00000/envoy/xds" in detail.text
+    await _envoy_admin_through_the_zone(browser, f"{base}/meshes/pay/dataplanes/dp-00000")
 
     yaml_text = (
         "type: MeshTimeout\nmesh: pay\nname: t1\nspec:\n  targetRef:\n    kind: MeshSubset\n"
@@ -457,3 +461,37 @@ async def test_zone_rotate_and_delete_refused_while_online(browser: Browser) -> 
     )
     quiet = await browser.post(f"{base}/zones/gone/delete", {}, page=f"{base}/zones/gone")
     assert quiet.status_code == 303
+
+
+class _Forwarder:
+    """Stands in for the KDS server's envoy-admin streams (tested end to end in
+    tests/test_kds_envoy_admin.py)."""
+
+    def __init__(self, answer: bytes | None) -> None:
+        self.answer = answer
+        self.asked: list[tuple[str, str, str]] = []
+
+    def connected(self, cp_id: uuid.UUID, zone: str, kind: str) -> bool:
+        return True
+
+    async def forward(
+        self, cp_id: uuid.UUID, zone: str, kind: str, resource: Any, json_format: bool = False
+    ) -> bytes:
+        self.asked.append((zone, kind, resource.name))
+        if self.answer is None:
+            raise ForwardingFailed("zone 'zone-1' did not answer within 15s")
+        return self.answer
+
+
+async def _envoy_admin_through_the_zone(browser: Browser, page: str) -> None:
+    offline = await browser.get(f"{page}/envoy/xds")
+    assert "is not connected to this server" in offline.text
+    forwarder = _Forwarder(b'{"configs": ["<dump>"]}')
+    browser.settings.envoy_admin = forwarder
+    dump = await browser.get(f"{page}/envoy/xds")
+    assert "&lt;dump&gt;" in dump.text and forwarder.asked[0][1:] == ("xds", "dp-00000")
+    browser.settings.envoy_admin = _Forwarder(None)
+    failed = await browser.get(f"{page}/envoy/stats")
+    assert "did not answer within 15s" in failed.text
+    await browser.get(f"{page}/envoy/other", status=404)
+    browser.settings.envoy_admin = None

@@ -83,7 +83,11 @@ async def serve(settings: Settings, announce: Callable[[Bootstrap], None]) -> No
             with_console(
                 create_app(store, kds.services.admin, kds_listen, endpoint),
                 store,
-                ConsoleSettings(kds_address=endpoint.address, kds_ca_pem=endpoint.ca_pem),
+                ConsoleSettings(
+                    kds_address=endpoint.address,
+                    kds_ca_pem=endpoint.ca_pem,
+                    envoy_admin=kds.services.admin,
+                ),
             ),
             settings.http_address,
         ),

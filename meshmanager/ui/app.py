@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from meshmanager import __version__
 from meshmanager.api.kuma.context import KumaCall
+from meshmanager.api.kuma.envoy_admin import EnvoyAdminForwarder
 from meshmanager.api.kuma.errors import KumaError
 from meshmanager.model.controlplane import ControlPlane
 from meshmanager.model.errors import DomainError, Forbidden, NotFound, Unauthenticated
@@ -61,6 +62,8 @@ class ConsoleSettings:
     kds_address: str = "grpcs://127.0.0.1:5685"  # what zones are told to dial
     public_url: str | None = None  # the console's and API's URL as users reach it
     kds_ca_pem: str | None = None  # the CA of the KDS certificate, when it is our own
+    # Fetches a proxy's Envoy admin data through its zone (the KDS server's streams).
+    envoy_admin: EnvoyAdminForwarder | None = None
 
     def kds_endpoint(self) -> KdsEndpoint:
         return KdsEndpoint(self.kds_address, self.kds_ca_pem)

@@ -42,6 +42,7 @@ def console_routes() -> list[Route]:
         Route(MESH + "/gateways", views_mesh.mesh_gateways),
         Route(MESH + "/dataplanes", views_mesh.mesh_dataplanes),
         Route(MESH + "/dataplanes/{name}", views_mesh.dataplane_detail),
+        Route(MESH + "/dataplanes/{name}/envoy/{kind}", views_mesh.dataplane_envoy),
         Route(MESH + "/policies", views_mesh.policy_index),
         Route(MESH + "/policies/{type}/{name}", views_mesh.policy_detail),
         Route("/organization", views_org.org_list, methods=GP),

@@ -12,6 +12,7 @@ from cryptography import x509
 from starlette.responses import Response
 
 from meshmanager.api.kuma.context import KumaCall
+from meshmanager.api.kuma.envoy_admin import ForwardingFailed
 from meshmanager.api.kuma.errors import KumaError
 from meshmanager.api.kuma.insights import mesh_summaries
 from meshmanager.api.kuma.resources import apply_resource, deprecations, remove_resource
@@ -367,6 +368,47 @@ async def dataplane_detail(ctx: Ctx) -> Response:
         api_base=f"{ctx.api_base()}/v1/mesh/control-planes/{call.control_plane.id}/api"
         f"/meshes/{mesh.name}/dataplanes/{name}",
         **values,
+    )
+
+
+ENVOY_KINDS = {"xds": "xDS config", "stats": "Stats", "clusters": "Clusters"}
+
+
+@page
+async def dataplane_envoy(ctx: Ctx) -> Response:
+    """A fragment with the proxy's Envoy config dump, stats or clusters, fetched from
+    its zone over KDS, or why they could not be."""
+    call, mesh, _ = await _mesh_context(ctx, "dataplanes")
+    kind = ctx.param("kind")
+    if kind not in ENVOY_KINDS:
+        raise NotFound(f"unknown Envoy admin data {kind!r}")
+    dataplane = await call.store.resources.get(
+        call.scope, "Dataplane", mesh.name, ctx.param("name")
+    )
+    if dataplane is None:
+        raise NotFound(f"data plane proxy {ctx.param('name')!r} not found in mesh {mesh.name}")
+    zone = dataplane.labels.get("kuma.io/zone", "")
+    forwarder = ctx.console.settings.envoy_admin
+    text, error = "", None
+    if forwarder is None or not forwarder.connected(call.scope.cp_id, zone, kind):
+        error = (
+            f"Zone “{zone or 'unknown'}” is not connected to this server, so its proxies'"
+            " Envoy data cannot be fetched."
+        )
+    else:
+        try:
+            payload = await forwarder.forward(
+                call.scope.cp_id, zone, kind, dataplane, kind == "xds"
+            )
+            text = payload.decode(errors="replace")
+        except ForwardingFailed as failed:
+            error = str(failed)
+    return ctx.render(
+        "fragments/envoy_admin.html",
+        title=ENVOY_KINDS[kind],
+        kind=ENVOY_KINDS[kind],
+        text=text,
+        error=error,
     )
 
 
