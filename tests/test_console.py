@@ -15,9 +15,10 @@ import pytest
 from meshmanager.api.app import create_app
 from meshmanager.api.kuma.envoy_admin import ForwardingFailed
 from meshmanager.model.errors import NotFound
-from meshmanager.model.resources.stored import CpScope
+from meshmanager.model.resources.stored import CpScope, Resource
 from meshmanager.store import Store
 from meshmanager.store.console import credentials_by_email
+from meshmanager.store.resources import Create
 from meshmanager.store.zones import ZoneSettings
 from meshmanager.tenancy.bootstrap import bootstrap
 from meshmanager.tenancy.passwords import (
@@ -430,6 +431,7 @@ async def test_zone_rotate_and_delete_refused_while_online(browser: Browser) -> 
     zone_page = f"{base}/zones/edge"
     detail = await browser.get(zone_page)
     assert first.group(0)[:8] + "…" in detail.text and "Rotate credential" in detail.text
+    await _zone_proxy_pages(browser, CpScope(org_id, cp_id), zone_page)
 
     # Rotating shows a new credential and its material once; the old one stops working.
     rotated = await browser.post(f"{zone_page}/rotate", {}, page=zone_page)
@@ -495,3 +497,35 @@ async def _envoy_admin_through_the_zone(browser: Browser, page: str) -> None:
     assert "did not answer within 15s" in failed.text
     await browser.get(f"{page}/envoy/other", status=404)
     browser.settings.envoy_admin = None
+
+
+async def _zone_proxy_pages(browser: Browser, scope: CpScope, zone_page: str) -> None:
+    labels = {"kuma.io/origin": "zone", "kuma.io/zone": "edge"}
+    ingress = Resource(
+        "ZoneIngress",
+        "",
+        "ingress-1",
+        {
+            "zone": "edge",
+            "networking": {"address": "10.0.0.9", "port": 10001, "advertisedAddress": "1.2.3.4"},
+            "availableServices": [
+                {"mesh": "pay", "tags": {"kuma.io/service": "web"}, "instances": 2}
+            ],
+        },
+        labels,
+    )
+    insight = Resource(
+        "ZoneIngressInsight",
+        "",
+        "ingress-1",
+        {"subscriptions": [{"id": "s1", "controlPlaneInstanceId": "edge-cp", "connectTime": "t"}]},
+        labels,
+    )
+    await browser.store.resources.write(scope, [Create(ingress), Create(insight)])
+    listing = await browser.get(zone_page)
+    assert f"{zone_page}/zoneingresses/ingress-1" in listing.text
+    page = await browser.get(f"{zone_page}/zoneingresses/ingress-1")
+    assert "Zone Ingress" in page.text and "1.2.3.4" in page.text and "edge-cp" in page.text
+    assert "kuma.io/service=web" in page.text and "Online" in page.text
+    await browser.get(f"{zone_page}/zoneingresses/missing", status=404)
+    await browser.get(f"{zone_page}/dataplanes/ingress-1", status=404)

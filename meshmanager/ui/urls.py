@@ -29,6 +29,7 @@ def console_routes() -> list[Route]:
         Route(CP + "/zones-new/name", views_zones.zone_name_check),
         Route(CP + "/zones/{zone}", views_zones.zone_detail),
         Route(CP + "/zones/{zone}/_connection", views_zones.zone_connection),
+        Route(CP + "/zones/{zone}/{kind}/{name}", views_zones.zone_proxy_detail),
         Route(CP + "/zones/{zone}/rotate", views_zones.zone_rotate, methods=["POST"]),
         Route(CP + "/zones/{zone}/delete", views_zones.zone_delete, methods=["POST"]),
         Route(CP + "/rbac", views_zones.rbac),

@@ -15,6 +15,7 @@ from meshmanager.model import zone_deploy
 from meshmanager.model.controlplane import ControlPlane
 from meshmanager.model.errors import Conflict, NotFound
 from meshmanager.model.identity import Action
+from meshmanager.model.resources.insights import is_online as is_insight_online
 from meshmanager.model.resources.registry import BY_NAME
 from meshmanager.model.resources.stored import CpScope
 from meshmanager.model.zones import ZoneCreate
@@ -68,6 +69,41 @@ async def zone_list(ctx: Ctx) -> Response:
 @page
 async def zone_detail(ctx: Ctx) -> Response:
     return await _detail(ctx)
+
+
+ZONE_PROXIES = {"zoneingresses": "ZoneIngress", "zoneegresses": "ZoneEgress"}
+
+
+@page
+async def zone_proxy_detail(ctx: Ctx) -> Response:
+    """A zone ingress or egress: where it listens, what it serves, its connections to
+    the zone's control plane, and its YAML."""
+    call = await ctx.kuma_call(ctx.param("cp"))
+    type_name = ZONE_PROXIES.get(ctx.param("kind"))
+    name = ctx.param("name")
+    proxy = (
+        None
+        if type_name is None
+        else await call.store.resources.get(call.scope, type_name, "", name)
+    )
+    if type_name is None or proxy is None:
+        raise NotFound(f"zone proxy {name!r} not found")
+    insight = await call.store.resources.get(call.scope, f"{type_name}Insight", "", name)
+    insight_spec = (insight.spec if insight is not None else None) or {}
+    return ctx.render(
+        "zone_proxy.html",
+        title=f"{name} · {BY_NAME[type_name].singular_display_name}",
+        cp=call.control_plane,
+        tab="zones",
+        zone_name=ctx.param("zone"),
+        kind=BY_NAME[type_name].singular_display_name,
+        proxy=proxy,
+        networking=(proxy.spec or {}).get("networking") or {},
+        services=(proxy.spec or {}).get("availableServices") or [],
+        online=is_insight_online(insight_spec),
+        subscriptions=list(reversed(insight_spec.get("subscriptions") or [])),
+        yaml=to_yaml(BY_NAME[type_name], proxy),
+    )
 
 
 async def _detail(ctx: Ctx, delete_error: str | None = None) -> Response:
