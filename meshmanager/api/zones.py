@@ -78,14 +78,7 @@ async def _with_credential(
     store: Store, scope: CpScope, row: RowMapping, secret: str, endpoint: KdsEndpoint
 ) -> ZoneWithCredential:
     credential = (await store.zones.current_credentials([row["id"]])).get(row["id"])
-    deploy = zone_deploy.material(
-        row["environment"],
-        endpoint,
-        row["name"],
-        secret,
-        row["ingress_enabled"],
-        row["egress_enabled"],
-    )
+    deploy = zone_deploy.material_for(row, endpoint, secret)
     return ZoneWithCredential(
         zone=await _zone(store, scope, row, credential), credential=secret, deploy=deploy
     )

@@ -27,8 +27,7 @@ from meshmanager.kds.status import KUMA_VERSION
 from meshmanager.model.errors import Conflict, NotFound
 from meshmanager.model.resources.registry import BY_NAME, Sync
 from meshmanager.model.resources.stored import Resource
-from meshmanager.model.resources.validation import Context, validate_spec
-from meshmanager.model.resources.validation.mesh_core.meta import validate_meta
+from meshmanager.model.resources.validation.synced import synced_resource_problems
 from meshmanager.store.resources import Change, Create, Delete, Update
 
 log = logging.getLogger(__name__)
@@ -85,22 +84,6 @@ class Pace:
             await asyncio.sleep((1 - self.tokens) / self.rate)
             self.tokens, self.last = 1.0, time.monotonic()
         self.tokens -= 1
-
-
-def _violations(resource: Resource) -> list[str]:
-    rt = BY_NAME[resource.type]
-    problems = [
-        f"{v.field}: {v.message}"
-        for v in validate_meta(resource.name, resource.mesh, rt.is_mesh_scoped)
-    ]
-    context = Context(
-        mesh=resource.mesh or None, name=resource.name, extra={"labels": resource.labels}
-    )
-    problems += [
-        f"{v.field}: {v.message}" if v.field else v.message
-        for v in validate_spec(rt.name, resource.spec, context)
-    ]
-    return problems
 
 
 class ZoneToGlobalStream:
@@ -178,7 +161,7 @@ class ZoneToGlobalStream:
             if not self.hash_suffix:
                 resource = resource.with_changes(name=f"{self.identity.zone}.{resource.name}")
             resource = rules.from_zone(resource, self.identity.zone)
-            problems = _violations(resource)
+            problems = synced_resource_problems(resource)
             if problems:
                 errors.append(f"{type_name} {resource.name!r}: {'; '.join(problems)}")
                 continue

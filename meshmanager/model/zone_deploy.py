@@ -4,6 +4,8 @@ zone's credential in it (docs/zones.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import yaml
@@ -132,3 +134,15 @@ def material(
 ) -> DeployMaterial:
     build = kubernetes if environment == "kubernetes" else universal
     return build(endpoint, zone, credential, ingress, egress)
+
+
+def material_for(zone: Mapping[Any, Any], endpoint: KdsEndpoint, credential: str) -> DeployMaterial:
+    """The material for a stored zone (a `zones` row)."""
+    return material(
+        zone["environment"],
+        endpoint,
+        zone["name"],
+        credential,
+        zone["ingress_enabled"],
+        zone["egress_enabled"],
+    )

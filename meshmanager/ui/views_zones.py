@@ -236,14 +236,7 @@ def _material_page(
     ctx: Ctx, cp: ControlPlane, row: RowMapping, secret: str, template: str, **values: Any
 ) -> Response:
     endpoint = ctx.console.settings.kds_endpoint()
-    material = zone_deploy.material(
-        row["environment"],
-        endpoint,
-        row["name"],
-        secret,
-        row["ingress_enabled"],
-        row["egress_enabled"],
-    )
+    material = zone_deploy.material_for(row, endpoint, secret)
     env_lines = "\n".join(f"export {k}='{v}'" for k, v in material.environment_variables.items())
     response = ctx.render(
         template,

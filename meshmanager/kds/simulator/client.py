@@ -47,10 +47,8 @@ from meshmanager.kds.simulator.zone_store import (
     provided_by_this_zone,
     to_global,
 )
-from meshmanager.model.resources.registry import BY_NAME
 from meshmanager.model.resources.stored import Resource
-from meshmanager.model.resources.validation import Context, validate_spec
-from meshmanager.model.resources.validation.mesh_core.meta import validate_meta
+from meshmanager.model.resources.validation.synced import synced_resource_problems
 
 log = logging.getLogger(__name__)
 
@@ -477,7 +475,7 @@ class ZoneSimulator:
         errors: list[str] = []
         for item in response.resources:
             resource = self._decode(type_name, item)
-            problems = self._violations(resource) if self.options.validate else []
+            problems = synced_resource_problems(resource) if self.options.validate else []
             if problems:
                 skipped.add((resource.mesh, resource.name))
                 errors.append(f"{type_name} {resource.name!r}: {'; '.join(problems)}")
@@ -544,24 +542,6 @@ class ZoneSimulator:
                 f"cannot decode {type_name} {item.name!r}: json: cannot unmarshal into a struct"
             )
         return resource
-
-    @staticmethod
-    def _violations(resource: Resource) -> list[str]:
-        rt = BY_NAME.get(resource.type)
-        if rt is None:
-            return []
-        problems = [
-            f"{v.field}: {v.message}"
-            for v in validate_meta(resource.name, resource.mesh, rt.is_mesh_scoped)
-        ]
-        context = Context(
-            mesh=resource.mesh or None, name=resource.name, extra={"labels": resource.labels}
-        )
-        problems += [
-            f"{v.field}: {v.message}" if v.field else v.message
-            for v in validate_spec(rt.name, resource.spec, context)
-        ]
-        return problems
 
     # --- ZoneToGlobalSync: the zone is the xDS server ----------------------------------
 
