@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from meshmanager.model.resources import matching
+from meshmanager.model.resources import confs
 from meshmanager.model.resources.stored import Resource
 from tests.conformance.api_vectors import ControlPlane, fresh_control_plane
 from tests.conftest import Api
@@ -433,4 +433,4 @@ async def test_a_route_targeting_a_route_selects_nothing_instead_of_looping(api:
     ],
 )
 def test_durations_are_written_as_go_does(written: str, as_go_writes_it: str) -> None:
-    assert matching.go_duration(written) == as_go_writes_it
+    assert confs.go_duration(written) == as_go_writes_it

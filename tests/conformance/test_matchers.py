@@ -13,6 +13,7 @@ import yaml
 
 from meshmanager.api.kuma.codec import kri
 from meshmanager.model.resources import matching
+from meshmanager.model.resources import rules as kuma_rules
 from meshmanager.model.resources.registry import BY_NAME
 from meshmanager.model.resources.stored import Resource
 from tests.conformance.api_vectors import resource_of
@@ -217,7 +218,7 @@ def test_dataplane_kind(case: KindCase) -> None:
 Listed = list[Any]
 
 
-def rules_view(rules: list[matching.Rule]) -> Listed:
+def rules_view(rules: list[kuma_rules.Rule]) -> Listed:
     return [
         ([list(tag) for tag in rule.subset], rule.conf, [origin_of(o) for o in rule.origins], {})
         for rule in rules
@@ -240,7 +241,7 @@ def golden_rules_view(rules: list[dict[str, Any]] | None) -> Listed:
     ]
 
 
-def inbound_view(rules: list[matching.InboundRule]) -> Listed:
+def inbound_view(rules: list[kuma_rules.InboundRule]) -> Listed:
     return [(r.conf, r.match, origin_of(r.policy), r.index) for r in rules]
 
 
@@ -256,7 +257,7 @@ def golden_inbound_view(rules: list[dict[str, Any]] | None) -> Listed:
     ]
 
 
-def from_view(rules: matching.FromRules) -> dict[str, Any]:
+def from_view(rules: kuma_rules.FromRules) -> dict[str, Any]:
     return {
         "Rules": {str(k): rules_view(v) for k, v in rules.rules.items()},
         "InboundRules": {str(k): inbound_view(v) for k, v in rules.inbound_rules.items()},
@@ -272,7 +273,7 @@ def golden_from_view(golden: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def to_view(rules: matching.ToRules) -> dict[str, Any]:
+def to_view(rules: kuma_rules.ToRules) -> dict[str, Any]:
     resource_rules = {
         key: (
             rule.resource.name,
@@ -342,7 +343,7 @@ def computed_and_golden(case: RulesCase) -> tuple[Any, Any]:
     if case.folder in EGRESS_TYPES:
         external_service = load(case.path("es"))[0]
         tags = external_service.spec.get("tags") or {}
-        rules, _, _ = matching.egress_rules(EGRESS_TYPES[case.folder], tags, grouped)
+        rules, _, _ = kuma_rules.egress_rules(EGRESS_TYPES[case.folder], tags, grouped)
         return from_view(rules), golden_from_view(golden)
     dataplane = load(case.path("dataplane"))[0]
     if case.folder.endswith("meshexternalservice"):
@@ -350,18 +351,18 @@ def computed_and_golden(case: RulesCase) -> tuple[Any, Any]:
     if case.folder.endswith("fromrules"):
         matched = matching.matched_policies("MeshTrafficPermission", dataplane, grouped)
         return from_view(
-            matching.from_rules(matched.type, matched.by_inbound, [])
+            kuma_rules.from_rules(matched.type, matched.by_inbound, [])
         ), golden_from_view(golden)
     if case.folder.endswith("meshgateways"):
         matched = matching.matched_policies("MeshAccessLog", dataplane, grouped)
-        return gateway_view(matching.gateway_rules(matched, grouped)), golden_gateway_view(golden)
+        return gateway_view(kuma_rules.gateway_rules(matched, grouped)), golden_gateway_view(golden)
     kind = policy_type({t: v for t, v in grouped.items() if t != "MeshExternalService"})
     matched = matching.matched_policies(kind, dataplane, grouped)
-    rules = matching.to_rules(kind, matched.policies, grouped, [])
+    rules = kuma_rules.to_rules(kind, matched.policies, grouped, [])
     return to_view(rules), golden_to_view(golden)
 
 
-def gateway_view(rules: matching.GatewayRules) -> dict[str, Any]:
+def gateway_view(rules: kuma_rules.GatewayRules) -> dict[str, Any]:
     from_rules = from_view(rules.from_rules)
     return {
         "FromRules": from_rules["Rules"],

@@ -20,6 +20,7 @@ from meshmanager.api.kuma.resources import json_response
 from meshmanager.model.identity import Action
 from meshmanager.model.resources import labels as kuma_labels
 from meshmanager.model.resources import matching
+from meshmanager.model.resources import rules as kuma_rules
 from meshmanager.model.resources.matching import Decoded, Proxy, Referenced
 from meshmanager.model.resources.registry import BY_NAME, ResourceType, by_path
 from meshmanager.model.resources.stored import Resource
@@ -167,13 +168,13 @@ async def dataplane_policies(request: Request) -> Response:
         )
     policies = []
     for matched in await _all_matched(call, mesh, proxy):
-        rule = matching.single_item_rule(matched)
+        rule = kuma_rules.single_item_rule(matched)
         if rule is not None:
             policies.append(_policy_conf(matched.type, rule))
     return json_response({"policies": policies})
 
 
-def _policy_conf(policy_type: str, rule: matching.Rule) -> dict[str, Any]:
+def _policy_conf(policy_type: str, rule: kuma_rules.Rule) -> dict[str, Any]:
     rt = BY_NAME[policy_type]
     origins = [{"kri": kri(rt, origin.resource)} for origin in rule.origins]
     return {"conf": rule.conf, "kind": policy_type, "origins": origins}
