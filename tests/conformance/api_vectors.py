@@ -104,9 +104,15 @@ def resource_of(document: dict[str, Any]) -> Resource:
     )
 
 
+_SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*")
+
+
 def parse_resources(text: str) -> list[Resource]:
-    """An `*.input.yaml`: `#` header lines (comments to YAML), then `---`-separated resources."""
-    return [resource_of(_plain(doc)) for doc in yaml.safe_load_all(text) if doc]
+    """An `*.input.yaml`: `#` header lines (comments to YAML), then `---`-separated
+    resources, each trimmed as Kuma's SplitYAML does (a block scalar ending a document
+    loses its final newline)."""
+    documents = (yaml.safe_load(part.strip()) for part in _SEPARATOR.split(text.strip()))
+    return [resource_of(_plain(doc)) for doc in documents if doc]
 
 
 def _entry(raw: dict[str, Any]) -> Entry:

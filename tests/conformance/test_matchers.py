@@ -278,7 +278,7 @@ def to_view(rules: kuma_rules.ToRules) -> dict[str, Any]:
         key: (
             rule.resource.name,
             rule.section,
-            [rule.conf],
+            rule.confs,
             [(origin_of(policy), index) for policy, index in rule.origins],
         )
         for key, rule in rules.resource_rules.items()

@@ -11,7 +11,15 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from meshmanager.addresses import HostPort
-from meshmanager.api.kuma import cp_config, insights, inspect, meta, resources, tokens
+from meshmanager.api.kuma import (
+    cp_config,
+    insights,
+    inspect,
+    meta,
+    proxy_inspect,
+    resources,
+    tokens,
+)
 from meshmanager.api.kuma.context import CP_ID_KEY
 from meshmanager.api.kuma.envoy_admin import EnvoyAdminForwarder
 from meshmanager.api.kuma.errors import KumaError
@@ -32,6 +40,7 @@ def _routes() -> list[Route]:
         Route("/_kri/{kri}", resources.get_by_kri),
         # Literal segments (_overview, _resources, ...) before the generic {ws}/{name}.
         *insights.routes(),
+        *proxy_inspect.routes(),
         *inspect.routes(),
         *tokens.routes(),
         Route("/meshes/{mesh}/{ws}", resources.list_resources),

@@ -35,7 +35,7 @@ ProxyFilter = Callable[[Proxy], bool]
 FilterFor = Callable[[Decoded, Referenced], ProxyFilter]
 
 
-async def _mesh_resources(
+async def mesh_resources(
     call: KumaCall, mesh: str, types: Sequence[str]
 ) -> dict[str, list[Resource]]:
     found = {}
@@ -50,7 +50,7 @@ async def _proxies(call: KumaCall, mesh: str, name_contains: str | None = None) 
     return [Proxy.of(dataplane) for dataplane in dataplanes]
 
 
-async def _mesh(call: KumaCall, mesh: str, title: str) -> Resource:
+async def find_mesh(call: KumaCall, mesh: str, title: str) -> Resource:
     found = await call.store.resources.get(call.scope, "Mesh", "", mesh)
     if found is None:
         raise not_found(title)
@@ -93,14 +93,14 @@ async def _matching_dataplanes(
     filter and paging) that the resource at the URL selects, as short metas."""
     mesh, name = request.path_params["mesh"], request.path_params["name"]
     call = await kuma_call(request, Action.READ)
-    await _mesh(call, mesh, "Failed to retrieve Mesh")
+    await find_mesh(call, mesh, "Failed to retrieve Mesh")
     page = _paging(request)
     found = await call.store.resources.get(call.scope, rt.name, mesh, name)
     if found is None:
         raise not_found("Could not retrieve policy")
     referenced = Referenced([], [])
     if rt.policy.is_target_ref:
-        dependents = await _mesh_resources(call, mesh, ("MeshHTTPRoute", "MeshGateway"))
+        dependents = await mesh_resources(call, mesh, ("MeshHTTPRoute", "MeshGateway"))
         referenced = Referenced.of(dependents)
     selects = filter_for(Decoded.of(found), referenced)
     proxies = await _proxies(call, mesh, request.query_params.get("name"))
@@ -137,7 +137,7 @@ async def mesh_service_dataplanes(request: Request) -> Response:
 # --- which policies a dataplane gets ------------------------------------------------
 
 
-async def _dataplane(call: KumaCall, mesh: str, name: str, title: str) -> Proxy:
+async def find_dataplane(call: KumaCall, mesh: str, name: str, title: str) -> Proxy:
     found = await call.store.resources.get(call.scope, "Dataplane", mesh, name)
     if found is None:
         raise not_found(title)
@@ -146,7 +146,7 @@ async def _dataplane(call: KumaCall, mesh: str, name: str, title: str) -> Proxy:
 
 async def _all_matched(call: KumaCall, mesh: str, proxy: Proxy) -> list[matching.MatchedPolicies]:
     """Every targetRef policy type matched against the proxy, in Kuma's plugin order."""
-    resources = await _mesh_resources(call, mesh, (*matching.POLICY_TYPES, "MeshGateway"))
+    resources = await mesh_resources(call, mesh, (*matching.POLICY_TYPES, "MeshGateway"))
     referenced = Referenced.of(resources)
     return [
         matching.match(policy_type, map(Decoded.of, resources[policy_type]), proxy, referenced)
@@ -158,8 +158,8 @@ async def dataplane_policies(request: Request) -> Response:
     """The confs that apply to the proxy as a whole (`_policies`)."""
     mesh, name = request.path_params["mesh"], request.path_params["name"]
     call = await kuma_call(request, Action.READ)
-    mesh_spec = (await _mesh(call, mesh, "Failed to retrieve Mesh")).spec or {}
-    proxy = await _dataplane(call, mesh, name, "Could not retrieve Dataplane")
+    mesh_spec = (await find_mesh(call, mesh, "Failed to retrieve Mesh")).spec or {}
+    proxy = await find_dataplane(call, mesh, name, "Could not retrieve Dataplane")
     if (mesh_spec.get("meshServices") or {}).get("mode") != "Exclusive":
         raise KumaError(
             400,
@@ -188,8 +188,8 @@ async def legacy_dataplane_policies(request: Request) -> Response:
     targetRef policies (attached to the whole dataplane) are computed."""
     mesh, name = request.path_params["mesh"], request.path_params["name"]
     call = await kuma_call(request, Action.READ)
-    await _mesh(call, mesh, "Could not build MeshContext")
-    proxy = await _dataplane(call, mesh, name, "Could not get MatchedPolicies")
+    await find_mesh(call, mesh, "Could not build MeshContext")
+    proxy = await find_dataplane(call, mesh, name, "Could not get MatchedPolicies")
     if proxy.is_builtin_gateway:
         return json_response(await _gateway_inspection(call, mesh, proxy))
     by_type = {
@@ -204,7 +204,7 @@ async def legacy_dataplane_policies(request: Request) -> Response:
 
 
 async def _gateway_inspection(call: KumaCall, mesh: str, proxy: Proxy) -> dict[str, Any]:
-    gateways = await _mesh_resources(call, mesh, ("MeshGateway",))
+    gateways = await mesh_resources(call, mesh, ("MeshGateway",))
     candidates = matching.gateways_of_zone(map(Decoded.of, gateways["MeshGateway"]), proxy)
     gateway = matching.select_gateway(candidates, proxy)
     key = {"mesh": gateway.mesh, "name": gateway.name} if gateway else {"mesh": "", "name": ""}
@@ -216,12 +216,12 @@ async def legacy_policy_dataplanes(request: Request) -> Response:
     rt = _inspected_type(request, lambda t: t.allow_inspect)
     mesh, name = request.path_params["mesh"], request.path_params["name"]
     call = await kuma_call(request, Action.READ)
-    await _mesh(call, mesh, "Could not list Dataplanes")
+    await find_mesh(call, mesh, "Could not list Dataplanes")
     found = await call.store.resources.get(call.scope, rt.name, mesh, name)
     items = []
     if found is not None and rt.policy.is_target_ref:
         policy = [Decoded.of(found)]
-        resources = await _mesh_resources(call, mesh, ("MeshGateway", "MeshHTTPRoute"))
+        resources = await mesh_resources(call, mesh, ("MeshGateway", "MeshHTTPRoute"))
         referenced = Referenced.of(resources)
         for proxy in await _proxies(call, mesh):
             if proxy.is_builtin_gateway:
@@ -243,7 +243,7 @@ async def gateway_dataplanes(request: Request) -> Response:
     """`kumactl inspect meshgateway NAME`: the builtin gateway dataplanes it serves."""
     mesh, name = request.path_params["mesh"], request.path_params["name"]
     call = await kuma_call(request, Action.READ)
-    await _mesh(call, mesh, "Could not build mesh context")
+    await find_mesh(call, mesh, "Could not build mesh context")
     found = await call.store.resources.get(call.scope, "MeshGateway", mesh, name)
     if found is None:
         raise not_found("Could not find MeshGateway")

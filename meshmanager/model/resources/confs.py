@@ -303,9 +303,36 @@ _HTTP_RETRY = Shape(
     }
 )
 
+# Routes: a backendRef's weight defaults to 1 (Kuma applies schema defaults on load).
+
+_TARGET_REF_FIELDS = ("kind", "name", "namespace", "labels", "sectionName", "tags", "mesh")
+_BACKEND_REF = Shape(
+    {
+        **{key: Field() for key in (*_TARGET_REF_FIELDS, "proxyTypes")},
+        "weight": Field(default=1),
+        "port": Field(),
+    }
+)
+_FILTER = Shape(
+    {
+        "type": _NAME,
+        "requestHeaderModifier": Field(),
+        "responseHeaderModifier": Field(),
+        "requestRedirect": Field(),
+        "urlRewrite": Field(),
+        "requestMirror": Field(Shape({"percentage": Field(), "backendRef": Field(_BACKEND_REF)})),
+    }
+)
+_BACKENDS = Field(_BACKEND_REF, many=True)
+_HTTP_RULE_CONF = Shape({"filters": Field(_FILTER, many=True), "backendRefs": _BACKENDS})
+_HTTP_RULE = Shape({"matches": Field(default=None), "default": Field(_HTTP_RULE_CONF, default={})})
+_TCP_RULE = Shape({"default": Field(Shape({"backendRefs": _BACKENDS}), default={})})
+_ROUTE_DEFAULT = Shape({"rules": Field(_HTTP_RULE, many=True), "hostnames": Field()})
+
 # The confs of `from`, `to` and `rules` entries whose Go types need more than a plain
 # JSON merge patch (defaults, durations); the others merge as they are.
 ENTRY_SHAPES: dict[str, Shape] = {
+    "MeshTCPRoute": _TCP_RULE,
     "MeshAccessLog": Shape({"backends": Field(_LOG_BACKEND, many=True)}),
     "MeshRetry": Shape(
         {
@@ -332,3 +359,40 @@ ENTRY_SHAPES: dict[str, Shape] = {
         }
     ),
 }
+
+
+def merge_entries(policy_type: str, confs: Sequence[Any]) -> list[Any]:
+    """Kuma's merge.Confs: one conf, except for MeshHTTPRoute, whose confs merge per
+    hostname (`mergeValues`) and whose rules merge per set of matches
+    (`mergeValuesByKey`)."""
+    if policy_type != "MeshHTTPRoute":
+        return [merge_confs(confs, ENTRY_SHAPES.get(policy_type))]
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for conf in confs:
+        conf = _ROUTE_DEFAULT.normalise(conf if isinstance(conf, dict) else {})
+        for hostname in conf.get("hostnames") or [""]:
+            groups.setdefault(hostname, []).append(conf)
+    return [_merged_route(hostname, group) for hostname, group in groups.items()]
+
+
+def _merged_route(hostname: str, confs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    rules = _merged_by_matches([rule for conf in confs for rule in conf.get("rules") or []])
+    rules.reverse()  # PolicyDefault.Transform: the rules were reversed to merge
+    merged: dict[str, Any] = {"rules": rules} if rules else {}
+    return merged | ({"hostnames": [hostname]} if hostname else {})
+
+
+def _merged_by_matches(rules: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rules with equal matches merge into the place of the last of them."""
+    merged: list[tuple[Any, list[Any]] | None] = []
+    for rule in rules:
+        defaults = [rule.get("default")]
+        for index, earlier in enumerate(merged):
+            if earlier is not None and earlier[0] == rule.get("matches"):
+                defaults = earlier[1] + defaults
+                merged[index] = None
+        merged.append((rule.get("matches"), defaults))
+    return [
+        {"matches": matches, "default": merge_confs(defaults, _HTTP_RULE_CONF)}
+        for matches, defaults in filter(None, merged)
+    ]

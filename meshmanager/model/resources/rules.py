@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meshmanager.model.resources import labels as kuma_labels
-from meshmanager.model.resources.confs import ENTRY_SHAPES, SINGLE_ITEM_SHAPES, Shape, merge_confs
+from meshmanager.model.resources.confs import SINGLE_ITEM_SHAPES, merge_confs, merge_entries
 from meshmanager.model.resources.matching import (
     KIND_ORDER,
     ORIGIN_ORDER,
@@ -189,17 +189,16 @@ def _combination(keys: list[str], dims: dict[str, list[str]], counters: list[int
     return tuple(subset)
 
 
-def _rule_for(subset: Subset, items: Sequence[RuleItem], shape: Shape | None) -> Rule | None:
+def _rules_for(subset: Subset, items: Sequence[RuleItem], policy_type: str) -> list[Rule]:
     relevant = [item for item in items if is_subset(as_subset(item.target_ref), subset)]
     if not relevant:
-        return None
-    conf = merge_confs([item.conf for item in relevant], shape)
-    return Rule(conf, _unique(item.policy for item in relevant), subset)
+        return []
+    origins = _unique(item.policy for item in relevant)
+    confs = merge_entries(policy_type, [item.conf for item in relevant])
+    return [Rule(conf, origins, subset) for conf in confs]
 
 
-def build_rules(
-    items: Sequence[RuleItem], with_negations: bool, shape: Shape | None = None
-) -> list[Rule]:
+def build_rules(items: Sequence[RuleItem], with_negations: bool, policy_type: str) -> list[Rule]:
     """Kuma's legacy BuildRules: split the tag space by the entries' targetRefs, merge
     the confs of the entries covering each piece, most specific piece first."""
     items = [item for item in items if item.target_ref.get("kind") in OLD_KINDS]
@@ -208,7 +207,7 @@ def build_rules(
         return []
     if not with_negations and len({tag[0] for subset in subsets for tag in subset}) <= 1:
         unique = list(dict.fromkeys(subsets))
-        rules = [rule for s in unique if (rule := _rule_for(s, items, shape)) is not None]
+        rules = [rule for s in unique for rule in _rules_for(s, items, policy_type)]
         return sorted(rules, key=lambda rule: -len(rule.subset))
     edges: dict[int, set[int]] = {}
     for i, first in enumerate(subsets):
@@ -217,9 +216,7 @@ def build_rules(
     for clique in _maximal_cliques(edges):
         tags = sorted({tag for node in clique for tag in subsets[node]}, key=lambda t: t[:2])
         for subset in _partition(tags):
-            rule = _rule_for(subset, items, shape)
-            if rule is not None:
-                rules.append(rule)
+            rules += _rules_for(subset, items, policy_type)
     return sorted(rules, key=lambda rule: -_positive(rule.subset))
 
 
@@ -230,9 +227,23 @@ def _entries(policy: Decoded, key: str) -> list[Mapping[str, Any]]:
     )
 
 
-def _items(policies: Iterable[Decoded], key: str) -> list[RuleItem]:
+def entry_default(policy_type: str, entry: Mapping[str, Any]) -> Any:
+    """Kuma's GetDefault of a `from`/`to` entry: its `default`, but for the route types
+    their rules (a MeshHTTPRoute's reversed, to merge; a MeshTCPRoute's first, or else
+    its destination as the only backend)."""
+    rules = [rule for rule in entry.get("rules") or [] if isinstance(rule, dict)]
+    if policy_type == "MeshHTTPRoute":
+        return {"rules": rules[::-1], "hostnames": entry.get("hostnames")}
+    if policy_type != "MeshTCPRoute":
+        return entry.get("default")
+    if rules:
+        return rules[0]
+    return {"default": {"backendRefs": [{**(entry.get("targetRef") or {}), "weight": 1}]}}
+
+
+def _items(policies: Iterable[Decoded], key: str, policy_type: str) -> list[RuleItem]:
     return [
-        RuleItem(entry.get("targetRef") or {}, entry.get("default"), policy, index)
+        RuleItem(entry.get("targetRef") or {}, entry_default(policy_type, entry), policy, index)
         for policy in policies
         for index, entry in enumerate(_entries(policy, key))
     ]
@@ -293,10 +304,10 @@ def from_rules(
     result = FromRules()
     if policy_type not in FROM_TYPES:
         return result
-    shape = ENTRY_SHAPES.get(policy_type)
     try:
         for inbound, policies in by_inbound.items():
-            result.rules[inbound] = build_rules(_items(policies, "from"), True, shape)
+            items = _items(policies, "from", policy_type)
+            result.rules[inbound] = build_rules(items, True, policy_type)
             result.inbound_rules[inbound] = inbound_rules(policy_type, policies)
     except UnrepresentableRule as error:
         warnings.append(f"couldn't create From rules: {error}")
@@ -399,7 +410,9 @@ def _route_items(policy: Decoded, routes: Sequence[Decoded]) -> list[Mapping[str
     return entries
 
 
-def _legacy_to_items(policies: Sequence[Decoded], routes: Sequence[Decoded]) -> list[RuleItem]:
+def _legacy_to_items(
+    policy_type: str, policies: Sequence[Decoded], routes: Sequence[Decoded]
+) -> list[RuleItem]:
     items = []
     for policy in policies:
         to_entries = _entries(policy, "to")
@@ -410,20 +423,22 @@ def _legacy_to_items(policies: Sequence[Decoded], routes: Sequence[Decoded]) -> 
         if policy.target_ref.get("kind") == "MeshHTTPRoute":
             to_entries = _route_items(policy, routes)
         items += [
-            RuleItem(entry.get("targetRef") or {}, entry.get("default"), policy, index)
-            for index, entry in enumerate(to_entries)
+            RuleItem(entry.get("targetRef") or {}, entry_default(policy_type, entry), policy, i)
+            for i, entry in enumerate(to_entries)
         ]
     return items
 
 
 @dataclass(frozen=True)
 class ResourceRule:
-    """The merged confs of the `to` entries that reach one real resource (or section)."""
+    """The merged confs of the `to` entries that reach one real resource (or section);
+    for MeshHTTPRoutes, the policy that last contributed each set of matches (by hash)."""
 
     resource: Decoded
     section: str
-    conf: Any
+    confs: list[Any]
     origins: tuple[tuple[Decoded, int], ...]
+    origin_by_matches: dict[str, Decoded] = field(default_factory=dict)
 
 
 @dataclass
@@ -439,15 +454,14 @@ def to_rules(
     destination resource (keyed by KRI). Nothing when the legacy rules fail."""
     if policy_type not in TO_TYPES:
         return ToRules()
-    shape = ENTRY_SHAPES.get(policy_type)
     routes = [Decoded.of(r) for r in resources.get("MeshHTTPRoute", ())]
     try:
-        rules = build_rules(_legacy_to_items(policies, routes), False, shape)
+        rules = build_rules(_legacy_to_items(policy_type, policies, routes), False, policy_type)
     except UnrepresentableRule as error:
         warnings.append(f"couldn't create To rules: {error}")
         return ToRules()
     direct = [p for p in policies if p.target_ref.get("kind") != "MeshHTTPRoute"]
-    return ToRules(rules, resource_rules(direct, resources, shape))
+    return ToRules(rules, resource_rules(policy_type, direct, resources))
 
 
 Identity = tuple[str, str, str, str, str]  # type, mesh, zone, namespace, name
@@ -568,11 +582,12 @@ def _compare_to_entries(item1: RuleItem, item2: RuleItem) -> int:
 
 
 def resource_rules(
-    policies: Sequence[Decoded], resources: Resources, shape: Shape | None
+    policy_type: str, policies: Sequence[Decoded], resources: Resources
 ) -> dict[str, ResourceRule]:
     """Kuma's outbound BuildRules: for every real resource a `to` entry names, the merged
     confs of the entries relevant to it, keyed by the resource's KRI."""
-    items = sorted(_items(policies, "to"), key=functools.cmp_to_key(_compare_to_entries))
+    items = _items(policies, "to", policy_type)
+    items.sort(key=functools.cmp_to_key(_compare_to_entries))
     decoded = {t: [Decoded.of(r) for r in rs] for t, rs in resources.items()}
     resolved = [
         (item, r) for item in items for r in resolve_target(item.target_ref, item.policy, decoded)
@@ -584,14 +599,29 @@ def resource_rules(
     for key, (resource, section) in targets.items():
         relevant = [item for item, r in resolved if _relevant(r, resource, section)]
         if relevant:
-            conf = merge_confs([item.conf for item in relevant], shape)
-            origins = dict.fromkeys(
-                (item.policy.mesh, item.policy.name, item.index) for item in relevant
-            )
-            by_key = {(i.policy.mesh, i.policy.name, i.index): i for i in relevant}
-            ordered = tuple((by_key[k].policy, k[2]) for k in origins)
-            rules[key] = ResourceRule(resource, section, conf, ordered)
+            confs = merge_entries(policy_type, [item.conf for item in relevant])
+            origins = _origins(relevant)
+            by_matches = _origin_by_matches(policy_type, relevant)
+            rules[key] = ResourceRule(resource, section, confs, origins, by_matches)
     return rules
+
+
+def _origins(items: Sequence[RuleItem]) -> tuple[tuple[Decoded, int], ...]:
+    """Kuma's Origins with rule indexes: each (policy, `to` index) once, first seen first."""
+    seen: dict[tuple[str, str, int], tuple[Decoded, int]] = {}
+    for item in items:
+        seen.setdefault((item.policy.mesh, item.policy.name, item.index), (item.policy, item.index))
+    return tuple(seen.values())
+
+
+def _origin_by_matches(policy_type: str, items: Sequence[RuleItem]) -> dict[str, Decoded]:
+    if policy_type != "MeshHTTPRoute":
+        return {}
+    return {
+        hash_matches(rule.get("matches")): item.policy
+        for item in items
+        for rule in item.conf.get("rules") or []
+    }
 
 
 # --- builtin gateways ----------------------------------------------------------------
@@ -650,8 +680,7 @@ def egress_rules(
         return FromRules(), ToRules(), warnings
     to_rules_ = ToRules()
     if policy_type in TO_TYPES:
-        shape = ENTRY_SHAPES.get(policy_type)
-        to_rules_ = ToRules(resource_rules=resource_rules(policies, resources, shape))
+        to_rules_ = ToRules(resource_rules=resource_rules(policy_type, policies, resources))
     if policy_type in FROM_TYPES:
         selected = sort_by_target_ref(p for p in policies if _selects_service(p.target_ref, tags))
         return from_rules(policy_type, {EGRESS_LISTENER: selected}, warnings), to_rules_, warnings
@@ -674,5 +703,5 @@ def _egress_to_as_from(policy_type: str, policies: Sequence[Decoded], tags: Tags
         for entry in _entries(policy, "to")
         if _selects_service(entry.get("targetRef") or {}, tags)
     ]
-    rules = build_rules(items, False, ENTRY_SHAPES.get(policy_type))
+    rules = build_rules(items, False, policy_type)
     return FromRules({EGRESS_LISTENER: rules})
