@@ -1,6 +1,7 @@
 """Kuma v2.14.3 api-server vectors for the inspection endpoints built on policy matching
-(`_resources/dataplanes`, `_dataplanes`, `_policies`, `_rules`), replayed against a fresh
-control plane whose store holds each entry's input resources."""
+(`_resources/dataplanes`, `_dataplanes`, `_rules`, `_policies` of a dataplane and of its
+inbounds, outbounds and routes, `_routes`), replayed against a fresh control plane whose
+store holds each entry's input resources."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from tests.conftest import Api
 _ENDPOINTS = re.compile(
     r"^resources/inspect/("
     r"policies/_resources/dataplanes/|meshservices/_dataplanes/|dataplanes/_policies/[^/]+$"
-    r"|dataplanes/_rules/|meshgateways/_rules/)"
+    r"|dataplanes/_rules/|meshgateways/_rules/|dataplanes/_policies/|dataplanes/_routes/)"
 )
 
 
@@ -72,6 +73,6 @@ async def test_vector(api: Api, entry: Entry) -> None:
 
 
 def test_the_selection_holds_every_vector_of_these_endpoints() -> None:
-    assert len(ENTRIES) == 15 + 2 + 5 + 22 + 10
+    assert len(ENTRIES) == 15 + 2 + 5 + 22 + 10 + 9 + 7 + 9 + 8
     assert all(call.expected_body is not None for entry in ENTRIES for call in entry.calls)
     assert set(DIVERGENCES) <= {entry.id for entry in ENTRIES}

@@ -355,7 +355,7 @@ def _selected_by_tags(selector: Tags | None, proxy: Proxy, gateway: Decoded | No
     return Selection(tuple(inbounds), tuple(listeners), delegated)
 
 
-def _embedded_listeners(proxy: Proxy, section: str = "") -> list[InboundListener]:
+def embedded_listeners(proxy: Proxy, section: str = "") -> list[InboundListener]:
     """Zone proxy listeners embedded in the Dataplane, as inbound listeners."""
     return [
         InboundListener(
@@ -434,7 +434,7 @@ def _dataplane_kind(
         for inbound in proxy.inbounds
         if not section or section_name(inbound) == section
     ]
-    inbounds += _embedded_listeners(proxy, section)
+    inbounds += embedded_listeners(proxy, section)
     return Selection(tuple(inbounds), (), proxy.is_delegated_gateway)
 
 
@@ -455,7 +455,7 @@ def _mesh_kind(ref: Mapping[str, Any], proxy: Proxy, gateway: Decoded | None) ->
     if ref.get("kind") == "MeshSubset":
         return _selected_by_tags(ref.get("tags"), proxy, gateway)
     selected = _selected_by_tags(None, proxy, gateway)
-    inbounds = (*selected.inbounds, *_embedded_listeners(proxy))
+    inbounds = (*selected.inbounds, *embedded_listeners(proxy))
     return Selection(inbounds, selected.gateway_listeners, selected.delegated_gateway)
 
 

@@ -325,7 +325,7 @@ def inbound_rules(policy_type: str, policies: Sequence[Decoded]) -> list[Inbound
         if not entries and policy_type in FROM_AS_RULES_TYPES:
             entries = [{"default": entry.get("default")} for entry in _entries(policy, "from")]
         for index, entry in enumerate(entries):
-            conf = entry.get("default")
+            conf = merge_entries(policy_type, [entry.get("default")])[0]  # as Go types
             matches = entry.get("matches") or [None]
             rules += [InboundRule(conf, match, policy, index) for match in matches]
     return sorted(rules, key=lambda rule: _match_rank(rule.match))
