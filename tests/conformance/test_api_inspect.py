@@ -1,6 +1,6 @@
 """Kuma v2.14.3 api-server vectors for the inspection endpoints built on policy matching
 (`_resources/dataplanes`, `_dataplanes`, `_rules`, `_policies` of a dataplane and of its
-inbounds, outbounds and routes, `_routes`), replayed against a fresh control plane whose
+inbounds, outbounds and routes, `_routes`, `_layout`), replayed against a fresh control plane whose
 store holds each entry's input resources."""
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from tests.conftest import Api
 _ENDPOINTS = re.compile(
     r"^resources/inspect/("
     r"policies/_resources/dataplanes/|meshservices/_dataplanes/|dataplanes/_policies/[^/]+$"
-    r"|dataplanes/_rules/|meshgateways/_rules/|dataplanes/_policies/|dataplanes/_routes/)"
+    r"|dataplanes/_rules/|meshgateways/_rules/|dataplanes/_policies/|dataplanes/_routes/"
+    r"|dataplanes/_layout/)"
 )
 
 
@@ -73,6 +74,6 @@ async def test_vector(api: Api, entry: Entry) -> None:
 
 
 def test_the_selection_holds_every_vector_of_these_endpoints() -> None:
-    assert len(ENTRIES) == 15 + 2 + 5 + 22 + 10 + 9 + 7 + 9 + 8
+    assert len(ENTRIES) == 15 + 2 + 5 + 22 + 10 + 9 + 7 + 9 + 8 + 14
     assert all(call.expected_body is not None for entry in ENTRIES for call in entry.calls)
     assert set(DIVERGENCES) <= {entry.id for entry in ENTRIES}

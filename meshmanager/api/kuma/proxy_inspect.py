@@ -17,9 +17,10 @@ from meshmanager.api.kuma.errors import KumaError, not_found
 from meshmanager.api.kuma.inspect import find_dataplane, find_mesh, mesh_resources
 from meshmanager.api.kuma.resources import json_response
 from meshmanager.model.identity import Action
-from meshmanager.model.resources import proxy_confs
+from meshmanager.model.resources import layout, proxy_confs
 from meshmanager.model.resources.matching import POLICY_TYPES, Decoded, Proxy, Resources
 from meshmanager.model.resources.naming import Kri, KriError, parse_kri
+from meshmanager.model.resources.rules import DESTINATION_TYPES
 from meshmanager.model.resources.rules_inspection import gateway_proxy, rules_document
 from meshmanager.model.resources.stored import Resource
 
@@ -27,9 +28,7 @@ from meshmanager.model.resources.stored import Resource
 RULE_INPUTS = (
     *POLICY_TYPES,
     "MeshGateway",
-    "MeshService",
-    "MeshExternalService",
-    "MeshMultiZoneService",
+    *DESTINATION_TYPES,
 )
 
 
@@ -153,11 +152,30 @@ async def outbound_routes(request: Request) -> Response:
     return json_response({"routes": found})
 
 
+async def dataplane_layout(request: Request) -> Response:
+    """Kuma checks the MeshServices mode before it looks for the dataplane."""
+    mesh_name, name = request.path_params["mesh"], request.path_params["name"]
+    call = await kuma_call(request, Action.READ)
+    mesh = await find_mesh(call, mesh_name, "Failed to build MeshContext")
+    if not is_exclusive(mesh):
+        raise KumaError(
+            400,
+            "Bad Request",
+            "bad request: can't use _layout endpoint without meshService enabled",
+        )
+    proxy = await find_dataplane(call, mesh_name, name, "Failed to retrieve Dataplane")
+    found = await mesh_resources(call, mesh_name, (*DESTINATION_TYPES, "MeshIdentity"))
+    destinations = [Decoded.of(r) for t in DESTINATION_TYPES for r in found[t]]
+    identities = [Decoded.of(r) for r in found["MeshIdentity"]]
+    return json_response(layout.layout(proxy, destinations, identities))
+
+
 def routes() -> list[Route]:
     dataplane = "/meshes/{mesh}/dataplanes/{name}"
     outbound = f"{dataplane}/_outbounds/{{outbound_kri}}"
     return [
         Route(f"{dataplane}/_rules", rules_of("Dataplane")),
+        Route(f"{dataplane}/_layout", dataplane_layout),
         Route("/meshes/{mesh}/meshgateways/{name}/_rules", rules_of("MeshGateway")),
         Route(f"{dataplane}/_inbounds/{{inbound_kri}}/_policies", inbound_policies),
         Route(f"{outbound}/_policies", outbound_policies),

@@ -485,7 +485,7 @@ def kri_text(ident: Identity, section: str = "") -> str:
     return "_".join(("kri", _SHORT_NAMES.get(ident[0], ""), *ident[1:], section))
 
 
-def _referenced_identity(policy: Decoded, ref: Mapping[str, Any]) -> Identity:
+def referenced_identity(policy: Decoded, ref: Mapping[str, Any]) -> Identity:
     """Kuma's TargetRefToKRI: what a targetRef names, seen from the policy."""
     kind = str(ref.get("kind"))
     if kind == "Mesh":
@@ -538,7 +538,7 @@ def resolve_target(
             r for r in candidates if all(r.labels.get(k) == v for k, v in wanted_labels.items())
         ]
     else:
-        wanted = _referenced_identity(policy, ref)
+        wanted = referenced_identity(policy, ref)
         found = [r for r in candidates if identity(kind, r) == wanted][:1]
     if not port and not section:
         return [(r, "") for r in found]
