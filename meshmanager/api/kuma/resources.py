@@ -21,6 +21,7 @@ from meshmanager.api.kuma.codec import (
 )
 from meshmanager.api.kuma.context import KumaCall, kuma_call
 from meshmanager.api.kuma.errors import KumaError, invalid, method_not_allowed, not_found
+from meshmanager.api.kuma.mesh_cas import mesh_ca_secrets
 from meshmanager.model.identity import Action
 from meshmanager.model.resources import labels as kuma_labels
 from meshmanager.model.resources.defaults import created_with_mesh
@@ -164,9 +165,11 @@ async def apply_resource(
     if existing is None:
         created = Resource(rt.name, mesh, name, spec if spec is not None else {}, labels)
         _check_mesh_name(rt, created)
-        companions = (
-            await asyncio.to_thread(created_with_mesh, created) if rt.name == "Mesh" else []
-        )
+        companions: list[Resource] = []
+        if rt.name == "Mesh":
+            # Kuma's mesh manager: the builtin CAs of its mTLS backends, then the defaults.
+            companions += await mesh_ca_secrets(call, created, None)
+            companions += await asyncio.to_thread(created_with_mesh, created)
         await call.store.resources.write(
             call.scope, [Create(item) for item in (created, *companions)]
         )
@@ -175,7 +178,8 @@ async def apply_resource(
     if changed:
         raise invalid("Could not update a resource", changed)
     updated = existing.with_changes(spec=spec if spec is not None else {}, labels=labels)
-    await call.store.resources.write(call.scope, [Update(updated)])
+    cas = await mesh_ca_secrets(call, updated, existing) if rt.name == "Mesh" else []
+    await call.store.resources.write(call.scope, [Update(updated), *map(Create, cas)])
     return updated, False
 
 
