@@ -1,11 +1,11 @@
-"""Kuma v2.14.3 api-server vectors for the inspection endpoints built on policy matching
-(`_resources/dataplanes`, `_dataplanes`, `_rules`, `_policies` of a dataplane and of its
-inbounds, outbounds and routes, `_routes`, `_layout`), replayed against a fresh control plane whose
-store holds each entry's input resources."""
+"""Kuma v2.14.3 api-server vectors for the inspection endpoints (every
+`resources/inspect/...` entry: `_resources/dataplanes`, `_dataplanes`, `_rules`,
+`_policies` of a dataplane and of its inbounds, outbounds and routes, `_routes`,
+`_layout`, `_hostnames`), replayed against a fresh control plane whose store holds each
+entry's input resources."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -20,16 +20,9 @@ from tests.conformance.api_vectors import (
 )
 from tests.conftest import Api
 
-_ENDPOINTS = re.compile(
-    r"^resources/inspect/("
-    r"policies/_resources/dataplanes/|meshservices/_dataplanes/|dataplanes/_policies/[^/]+$"
-    r"|dataplanes/_rules/|meshgateways/_rules/|dataplanes/_policies/|dataplanes/_routes/"
-    r"|dataplanes/_layout/)"
-)
-
 
 def _relevant(raw: dict[str, Any]) -> bool:
-    return bool(_ENDPOINTS.match(raw["id"]))
+    return str(raw["id"]).startswith("resources/inspect/")
 
 
 ENTRIES = api_entries(_relevant)
@@ -39,17 +32,29 @@ _GLOBAL_CONFIG = (
     " global answers 405 `Not allowed on global CP` (resource_endpoints.go:178-182), and so"
     " does meshmanager. The vector comes from a zone CP."
 )
+_ZONE_HOSTNAMES = (
+    "a zone CP tries each HostnameGenerator with the service's own origin only; a global,"
+    " which meshmanager is, tries it with the service seen as zone- and as global-originated"
+    " (inspect_mesh_service.go:143-152), so a generator selecting the other origin adds a"
+    " hostname. The vector comes from a zone CP; its global twin passes."
+)
 # Entry id -> why meshmanager answers differently on purpose.
 DIVERGENCES: dict[str, str] = {
-    f"resources/inspect/dataplanes/_rules/proxyconfig_{case}": _GLOBAL_CONFIG
-    for case in (
-        "badrequest_1",
-        "badrequest_2",
-        "shadow-false",
-        "shadow-false_diff",
-        "shadow-true",
-        "shadow-true_diff",
-    )
+    **{
+        f"resources/inspect/dataplanes/_rules/proxyconfig_{case}": _GLOBAL_CONFIG
+        for case in (
+            "badrequest_1",
+            "badrequest_2",
+            "shadow-false",
+            "shadow-false_diff",
+            "shadow-true",
+            "shadow-true_diff",
+        )
+    },
+    **{
+        f"resources/inspect/services/_resources/hostnames/zone/{case}": _ZONE_HOSTNAMES
+        for case in ("meshservice_hostnames_for_global", "meshservice_hostnames_zone_synced")
+    },
 }
 
 
@@ -74,6 +79,6 @@ async def test_vector(api: Api, entry: Entry) -> None:
 
 
 def test_the_selection_holds_every_vector_of_these_endpoints() -> None:
-    assert len(ENTRIES) == 15 + 2 + 5 + 22 + 10 + 9 + 7 + 9 + 8 + 14
+    assert len(ENTRIES) == 15 + 2 + 5 + 22 + 10 + 9 + 7 + 9 + 8 + 14 + 8 + 9
     assert all(call.expected_body is not None for entry in ENTRIES for call in entry.calls)
     assert set(DIVERGENCES) <= {entry.id for entry in ENTRIES}

@@ -15,11 +15,11 @@ from meshmanager.api.kuma import listing
 from meshmanager.api.kuma.codec import kri, meta
 from meshmanager.api.kuma.context import KumaCall, kuma_call
 from meshmanager.api.kuma.envoy_admin import EnvoyAdminForwarder, ForwardingFailed
-from meshmanager.api.kuma.errors import KumaError, not_found
+from meshmanager.api.kuma.errors import RESOURCE_NOT_VALID, KumaError, not_found
 from meshmanager.api.kuma.resources import json_response
 from meshmanager.model.identity import Action
+from meshmanager.model.resources import hostnames, matching
 from meshmanager.model.resources import labels as kuma_labels
-from meshmanager.model.resources import matching
 from meshmanager.model.resources import rules as kuma_rules
 from meshmanager.model.resources.matching import Decoded, Proxy, Referenced
 from meshmanager.model.resources.registry import BY_NAME, ResourceType, by_path
@@ -132,6 +132,28 @@ async def policy_dataplanes(request: Request) -> Response:
 
 async def mesh_service_dataplanes(request: Request) -> Response:
     return await _matching_dataplanes(request, BY_NAME["MeshService"], _mesh_service_filter)
+
+
+# --- the hostnames of a service -------------------------------------------------------
+
+
+async def service_hostnames(request: Request) -> Response:
+    """`_hostnames`: Kuma neither checks the mesh nor the caller's access to the service."""
+    selector = hostnames.SELECTORS.get(request.path_params["service_type"])
+    if selector is None:
+        types = ",".join(hostnames.SELECTORS)
+        title = f'only "{types}" are available for inspection'
+        raise KumaError(400, title, RESOURCE_NOT_VALID)
+    mesh, name = request.path_params["mesh"], request.path_params["name"]
+    call = await kuma_call(request, Action.READ)
+    service = await call.store.resources.get(call.scope, selector[0], mesh, name)
+    if service is None:
+        raise not_found("could not retrieve service")
+    generators, _ = await call.store.resources.find(call.scope, ResourceQuery("HostnameGenerator"))
+    try:
+        return json_response(hostnames.hostnames(service, selector[1], generators))
+    except hostnames.HostnameError:
+        raise KumaError(500, "could not generate hostname", "Internal Server Error") from None
 
 
 # --- which policies a dataplane gets ------------------------------------------------
@@ -336,6 +358,7 @@ def routes() -> list[Route]:
         Route("/meshes/{mesh}/meshservices/{name}/_resources/dataplanes", mesh_service_dataplanes),
         Route("/meshes/{mesh}/meshservices/{name}/_dataplanes", mesh_service_dataplanes),
         Route("/meshes/{mesh}/{ws}/{name}/_resources/dataplanes", policy_dataplanes),
+        Route("/meshes/{mesh}/{service_type}/{name}/_hostnames", service_hostnames),
         Route(f"{dataplane}/{{kind}}", dataplane_admin),
         Route("/meshes/{mesh}/{ws}/{name}/dataplanes", legacy_policy_dataplanes),
         Route("/zoneingresses/{name}/{kind}", zone_proxy_admin("ZoneIngress")),

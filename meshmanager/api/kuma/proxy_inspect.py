@@ -53,9 +53,7 @@ def _proxy_of(subject: Resource) -> Proxy:
         return Proxy.of(subject)
     proxy = gateway_proxy(subject)
     if proxy is None:
-        raise KumaError(
-            500, "Invalid MeshGateway", "no selectors on MeshGateway this is not supported"
-        )
+        raise KumaError(500, "Invalid MeshGateway", "Internal Server Error")  # no selectors
     return proxy
 
 
@@ -110,7 +108,7 @@ async def inbound_policies(request: Request) -> Response:
     section = _kri(request, "inbound_kri").section
     listener = proxy_confs.inbound_listener(inspected.proxy, section)
     if listener is None:
-        raise KumaError(500, "Failed building response", "inbound not found")
+        raise KumaError(500, "Failed building response", "Internal Server Error")  # no inbound
     all_rules = proxy_confs.type_rules(inspected.proxy, inspected.resources, POLICY_TYPES)
     return json_response({"policies": proxy_confs.inbound_policies(all_rules, listener)})
 
