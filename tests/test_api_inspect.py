@@ -1,5 +1,6 @@
-"""The inspection endpoints of the Kuma API: policy <-> dataplane matching, the legacy
-shapes kumactl decodes, proxy config and Envoy admin on a global control plane."""
+"""The inspection endpoints of the Kuma API: policy <-> dataplane matching, a proxy's
+rules, layout and per inbound/outbound/route confs, service hostnames, the legacy shapes
+kumactl decodes, proxy config and Envoy admin on a global control plane."""
 
 from __future__ import annotations
 
@@ -417,6 +418,104 @@ async def test_a_route_targeting_a_route_selects_nothing_instead_of_looping(api:
     cp = await control_plane(api, looping_route, timeout, dataplane("web-1", "web"))
     body = await get(api, cp, "/meshes/default/meshtimeouts/on-loop/_resources/dataplanes")
     assert body == {"total": 0, "items": []}
+
+
+# --- _rules, _layout, inbound/outbound/route confs, _hostnames -------------------------
+
+PROXY_PATHS = (
+    "_rules",
+    "_layout",
+    "_inbounds/kri_dp_default___web-1_80/_policies",
+    "_outbounds/kri_msvc_default___web_80/_policies",
+    "_outbounds/kri_msvc_default___web_80/_routes",
+    "_outbounds/kri_msvc_default___web_80/_routes/kri_mhttpr_default___r_/_policies",
+)
+
+
+@pytest.mark.parametrize("path", PROXY_PATHS)
+async def test_unknown_proxy_or_mesh_is_a_kuma_not_found(api: Api, path: str) -> None:
+    cp = await control_plane(api)
+    body = await get(api, cp, f"/meshes/default/dataplanes/nobody/{path}", 404)
+    assert body["type"] == "/std-errors" and body["title"], body
+    assert body["detail"] == "Not found"
+    body = await get(api, cp, f"/meshes/no-mesh/dataplanes/nobody/{path}", 404)
+    assert body["title"], body
+
+
+async def test_unknown_mesh_gateway_rules_are_a_kuma_not_found(api: Api) -> None:
+    cp = await control_plane(api)
+    body = await get(api, cp, "/meshes/default/meshgateways/nothing/_rules", 404)
+    kuma_error(body, 404, "Could not retrieve MeshGateway", "Not found")
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("_inbounds/not-a-kri/_policies", 'invalid identifier string: "not-a-kri"'),
+        ("_outbounds/kri_nope_default___web_80/_policies", "unknown short name"),
+        ("_outbounds/not-a-kri/_routes", "invalid identifier string"),
+        ("_outbounds/kri_msvc_default___web_80/_routes/x_y_z_a_b_c_d/_policies", "'kri'"),
+    ],
+)
+async def test_a_bad_kri_is_a_bad_request(api: Api, path: str, reason: str) -> None:
+    cp = await control_plane(api, dataplane("web-1", "web"))
+    body = await get(api, cp, f"/meshes/default/dataplanes/web-1/{path}", 400)
+    assert (body["status"], body["title"]) == (400, "Bad Request")
+    assert body["detail"].startswith("bad request: ") and reason in body["detail"]
+
+
+async def test_proxy_confs_need_mesh_services_exclusive(api: Api) -> None:
+    cp = await fresh_control_plane(api)
+    await cp.load([Resource("Mesh", "", "default", {}), dataplane("web-1", "web")])
+    path = "/meshes/default/dataplanes/web-1"
+    body = await get(api, cp, f"{path}/_inbounds/kri_dp_default___web-1_80/_policies", 400)
+    assert "without meshService enabled" in body["detail"]
+    body = await get(api, cp, f"{path}/_layout", 400)
+    assert body["detail"] == "bad request: can't use _layout endpoint without meshService enabled"
+    body = await get(api, cp, f"{path}/_rules")
+    assert body == {
+        "httpMatches": [],
+        "resource": {"type": "Dataplane", "mesh": "default", "name": "web-1", "labels": {}},
+        "rules": [],
+    }
+
+
+async def test_rules_of_a_mesh_gateway_are_those_of_a_proxy_it_would_serve(api: Api) -> None:
+    timeout = policy(
+        "MeshTimeout",
+        "gw-timeout",
+        {
+            "targetRef": {"kind": "MeshGateway", "name": "edge"},
+            "to": [{"targetRef": {"kind": "Mesh"}, "default": {"idleTimeout": "90s"}}],
+        },
+    )
+    cp = await control_plane(api, gateway("edge", "edge-svc", 8080), timeout)
+    body = await get(api, cp, "/meshes/default/meshgateways/edge/_rules")
+    assert body["resource"]["type"] == "MeshGateway"
+    [rule] = body["rules"]
+    assert rule["type"] == "MeshTimeout"
+    assert rule["toResourceRules"][0]["conf"] == [{"idleTimeout": "1m30s"}]
+
+
+async def test_hostnames_errors(api: Api) -> None:
+    cp = await control_plane(api)
+    body = await get(api, cp, "/meshes/default/dataplanes/web-1/_hostnames", 400)
+    assert body["title"].startswith('only "meshservices,meshexternalservices,')
+    body = await get(api, cp, "/meshes/default/meshservices/nothing/_hostnames", 404)
+    kuma_error(body, 404, "could not retrieve service", "Not found")
+
+
+async def test_a_failing_hostname_template_is_a_kuma_server_error(api: Api) -> None:
+    service = Resource("MeshService", "default", "web", {"ports": [{"port": 80}]})
+    generator = Resource(
+        "HostnameGenerator",
+        "",
+        "by-label",
+        {"template": '{{ label "missing" }}.mesh', "selector": {"meshService": {}}},
+    )
+    cp = await control_plane(api, service, generator)
+    body = await get(api, cp, "/meshes/default/meshservices/web/_hostnames", 500)
+    kuma_error(body, 500, "could not generate hostname", "Internal Server Error")
 
 
 @pytest.mark.parametrize(
