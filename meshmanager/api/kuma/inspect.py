@@ -4,64 +4,41 @@ global control plane forwards to the zone of the proxy."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from meshmanager.api.kuma import listing
-from meshmanager.api.kuma.codec import kri, meta
+from meshmanager.api.kuma import legacy_inspect, listing
+from meshmanager.api.kuma.codec import kri
 from meshmanager.api.kuma.context import KumaCall, kuma_call
 from meshmanager.api.kuma.envoy_admin import EnvoyAdminForwarder, ForwardingFailed
 from meshmanager.api.kuma.errors import RESOURCE_NOT_VALID, KumaError, not_found
+from meshmanager.api.kuma.lookups import (
+    all_matched,
+    find_dataplane,
+    find_mesh,
+    inspected_type,
+    mesh_resources,
+    proxies,
+)
 from meshmanager.api.kuma.resources import json_response
 from meshmanager.model.identity import Action
 from meshmanager.model.resources import hostnames, matching
 from meshmanager.model.resources import labels as kuma_labels
 from meshmanager.model.resources import rules as kuma_rules
 from meshmanager.model.resources.matching import Decoded, Proxy, Referenced
-from meshmanager.model.resources.registry import BY_NAME, ResourceType, by_path
+from meshmanager.model.resources.registry import BY_NAME, ResourceType
 from meshmanager.model.resources.stored import Resource
 from meshmanager.store.resources import ResourceQuery
 
-SIDECAR = "SidecarDataplane"
-GATEWAY = "MeshGatewayDataplane"
 ADMIN_TITLE = "Could not execute admin operation"
 ADMIN_RPCS = {"xds": "XDS Config Dump", "stats": "Stats", "clusters": "Clusters"}
 
 ProxyFilter = Callable[[Proxy], bool]
 FilterFor = Callable[[Decoded, Referenced], ProxyFilter]
-
-
-async def mesh_resources(
-    call: KumaCall, mesh: str, types: Sequence[str]
-) -> dict[str, list[Resource]]:
-    found = {}
-    for type_ in types:
-        found[type_], _ = await call.store.resources.find(call.scope, ResourceQuery(type_, mesh))
-    return found
-
-
-async def _proxies(call: KumaCall, mesh: str, name_contains: str | None = None) -> list[Proxy]:
-    query = ResourceQuery("Dataplane", mesh, name_contains=name_contains or None)
-    dataplanes, _ = await call.store.resources.find(call.scope, query)
-    return [Proxy.of(dataplane) for dataplane in dataplanes]
-
-
-async def find_mesh(call: KumaCall, mesh: str, title: str) -> Resource:
-    found = await call.store.resources.get(call.scope, "Mesh", "", mesh)
-    if found is None:
-        raise not_found(title)
-    return found
-
-
-def _inspected_type(request: Request, allowed: Callable[[ResourceType], bool]) -> ResourceType:
-    rt = by_path(request.path_params["ws"])
-    if rt is None or not allowed(rt):
-        raise KumaError(404, "Not Found", f"no such endpoint: {request.url.path}")
-    return rt
 
 
 # --- which dataplanes a policy (or MeshService) selects -----------------------------
@@ -103,8 +80,8 @@ async def _matching_dataplanes(
         dependents = await mesh_resources(call, mesh, ("MeshHTTPRoute", "MeshGateway"))
         referenced = Referenced.of(dependents)
     selects = filter_for(Decoded.of(found), referenced)
-    proxies = await _proxies(call, mesh, request.query_params.get("name"))
-    matched = [proxy.resource for proxy in proxies if selects(proxy)]
+    candidates = await proxies(call, mesh, request.query_params.get("name"))
+    matched = [proxy.resource for proxy in candidates if selects(proxy)]
     end = page.offset + page.size
     body: dict[str, Any] = {
         "total": len(matched),
@@ -126,7 +103,7 @@ def _mesh_service_filter(mesh_service: Decoded, _: Referenced) -> ProxyFilter:
 
 
 async def policy_dataplanes(request: Request) -> Response:
-    rt = _inspected_type(request, lambda t: t.is_policy)
+    rt = inspected_type(request, lambda t: t.is_policy)
     return await _matching_dataplanes(request, rt, _policy_filter)
 
 
@@ -159,23 +136,6 @@ async def service_hostnames(request: Request) -> Response:
 # --- which policies a dataplane gets ------------------------------------------------
 
 
-async def find_dataplane(call: KumaCall, mesh: str, name: str, title: str) -> Proxy:
-    found = await call.store.resources.get(call.scope, "Dataplane", mesh, name)
-    if found is None:
-        raise not_found(title)
-    return Proxy.of(found)
-
-
-async def _all_matched(call: KumaCall, mesh: str, proxy: Proxy) -> list[matching.MatchedPolicies]:
-    """Every targetRef policy type matched against the proxy, in Kuma's plugin order."""
-    resources = await mesh_resources(call, mesh, (*matching.POLICY_TYPES, "MeshGateway"))
-    referenced = Referenced.of(resources)
-    return [
-        matching.match(policy_type, map(Decoded.of, resources[policy_type]), proxy, referenced)
-        for policy_type in matching.POLICY_TYPES
-    ]
-
-
 async def dataplane_policies(request: Request) -> Response:
     """The confs that apply to the proxy as a whole (`_policies`)."""
     mesh, name = request.path_params["mesh"], request.path_params["name"]
@@ -189,7 +149,7 @@ async def dataplane_policies(request: Request) -> Response:
             "bad request: can't use _policies endpoint without meshService enabled",
         )
     policies = []
-    for matched in await _all_matched(call, mesh, proxy):
+    for matched in await all_matched(call, mesh, proxy):
         rule = kuma_rules.single_item_rule(matched)
         if rule is not None:
             policies.append(_policy_conf(matched.type, rule))
@@ -200,82 +160,6 @@ def _policy_conf(policy_type: str, rule: kuma_rules.Rule) -> dict[str, Any]:
     rt = BY_NAME[policy_type]
     origins = [{"kri": kri(rt, origin.resource)} for origin in rule.origins]
     return {"conf": rule.conf, "kind": policy_type, "origins": origins}
-
-
-# --- the legacy inspection kumactl decodes ------------------------------------------
-
-
-async def legacy_dataplane_policies(request: Request) -> Response:
-    """`kumactl inspect dataplane`: matched policies grouped by attachment. Only the
-    targetRef policies (attached to the whole dataplane) are computed."""
-    mesh, name = request.path_params["mesh"], request.path_params["name"]
-    call = await kuma_call(request, Action.READ)
-    await find_mesh(call, mesh, "Could not build MeshContext")
-    proxy = await find_dataplane(call, mesh, name, "Could not get MatchedPolicies")
-    if proxy.is_builtin_gateway:
-        return json_response(await _gateway_inspection(call, mesh, proxy))
-    by_type = {
-        matched.type: [
-            meta(BY_NAME[policy.resource.type], policy.resource) for policy in matched.policies
-        ]
-        for matched in await _all_matched(call, mesh, proxy)
-        if matched.policies
-    }
-    items = [{"type": "dataplane", "matchedPolicies": by_type}] if by_type else []
-    return json_response({"kind": SIDECAR, "total": len(items), "items": items})
-
-
-async def _gateway_inspection(call: KumaCall, mesh: str, proxy: Proxy) -> dict[str, Any]:
-    gateways = await mesh_resources(call, mesh, ("MeshGateway",))
-    candidates = matching.gateways_of_zone(map(Decoded.of, gateways["MeshGateway"]), proxy)
-    gateway = matching.select_gateway(candidates, proxy)
-    key = {"mesh": gateway.mesh, "name": gateway.name} if gateway else {"mesh": "", "name": ""}
-    return {"kind": GATEWAY, "gateway": key, "listeners": []}
-
-
-async def legacy_policy_dataplanes(request: Request) -> Response:
-    """`kumactl inspect <policy> NAME`: the dataplanes a policy is attached to."""
-    rt = _inspected_type(request, lambda t: t.allow_inspect)
-    mesh, name = request.path_params["mesh"], request.path_params["name"]
-    call = await kuma_call(request, Action.READ)
-    await find_mesh(call, mesh, "Could not list Dataplanes")
-    found = await call.store.resources.get(call.scope, rt.name, mesh, name)
-    items = []
-    if found is not None and rt.policy.is_target_ref:
-        policy = [Decoded.of(found)]
-        resources = await mesh_resources(call, mesh, ("MeshGateway", "MeshHTTPRoute"))
-        referenced = Referenced.of(resources)
-        for proxy in await _proxies(call, mesh):
-            if proxy.is_builtin_gateway:
-                continue  # Kuma lists only the route destinations of gateways
-            if matching.match(rt.name, policy, proxy, referenced).policies:
-                items.append(_sidecar_entry(proxy))
-    return json_response({"total": len(items), "items": items})
-
-
-def _sidecar_entry(proxy: Proxy) -> dict[str, Any]:
-    return {
-        "kind": SIDECAR,
-        "dataplane": {"mesh": proxy.mesh, "name": proxy.name},
-        "attachments": [{"type": "dataplane"}],
-    }
-
-
-async def gateway_dataplanes(request: Request) -> Response:
-    """`kumactl inspect meshgateway NAME`: the builtin gateway dataplanes it serves."""
-    mesh, name = request.path_params["mesh"], request.path_params["name"]
-    call = await kuma_call(request, Action.READ)
-    await find_mesh(call, mesh, "Could not build mesh context")
-    found = await call.store.resources.get(call.scope, "MeshGateway", mesh, name)
-    if found is None:
-        raise not_found("Could not find MeshGateway")
-    gateway = Decoded.of(found)
-    items = [
-        {"dataplane": {"mesh": proxy.mesh, "name": proxy.name}}
-        for proxy in await _proxies(call, mesh)
-        if proxy.is_builtin_gateway and matching.select_gateway([gateway], proxy) is not None
-    ]
-    return json_response({"total": len(items), "items": items})
 
 
 # --- proxy config and Envoy admin -----------------------------------------------------
@@ -353,14 +237,18 @@ def routes() -> list[Route]:
         Route(f"{dataplane}/_policies", dataplane_policies),
         Route(f"{dataplane}/_config", config_not_allowed),
         Route("/meshes/{mesh}/meshgateways/{name}/_config", config_not_allowed),
-        Route(f"{dataplane}/policies", legacy_dataplane_policies),
-        Route("/meshes/{mesh}/meshgateways/{name}/dataplanes", gateway_dataplanes),
+        Route(f"{dataplane}/policies", legacy_inspect.legacy_dataplane_policies),
+        Route("/meshes/{mesh}/meshgateways/{name}/dataplanes", legacy_inspect.gateway_dataplanes),
+        Route(
+            "/meshes/{mesh}/meshgatewayroutes/{name}/dataplanes",
+            legacy_inspect.gateway_route_dataplanes,
+        ),
         Route("/meshes/{mesh}/meshservices/{name}/_resources/dataplanes", mesh_service_dataplanes),
         Route("/meshes/{mesh}/meshservices/{name}/_dataplanes", mesh_service_dataplanes),
         Route("/meshes/{mesh}/{ws}/{name}/_resources/dataplanes", policy_dataplanes),
         Route("/meshes/{mesh}/{service_type}/{name}/_hostnames", service_hostnames),
         Route(f"{dataplane}/{{kind}}", dataplane_admin),
-        Route("/meshes/{mesh}/{ws}/{name}/dataplanes", legacy_policy_dataplanes),
+        Route("/meshes/{mesh}/{ws}/{name}/dataplanes", legacy_inspect.legacy_policy_dataplanes),
         Route("/zoneingresses/{name}/{kind}", zone_proxy_admin("ZoneIngress")),
         Route("/zoneegresses/{name}/{kind}", zone_proxy_admin("ZoneEgress")),
     ]

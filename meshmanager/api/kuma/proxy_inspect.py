@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from meshmanager.api.kuma.context import KumaCall, kuma_call
 from meshmanager.api.kuma.errors import KumaError, not_found
-from meshmanager.api.kuma.inspect import find_dataplane, find_mesh, mesh_resources
+from meshmanager.api.kuma.lookups import find_dataplane, find_mesh, mesh_resources
 from meshmanager.api.kuma.resources import json_response
 from meshmanager.model.identity import Action
 from meshmanager.model.resources import layout, proxy_confs

@@ -1,0 +1,143 @@
+"""The legacy inspection kumactl decodes (`pkg/api-server/inspect_endpoints.go`): the
+policies matched to a dataplane by attachment, the dataplanes a policy attaches to, the
+builtin gateway dataplanes of a MeshGateway or MeshGatewayRoute."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from meshmanager.api.kuma.codec import meta
+from meshmanager.api.kuma.context import KumaCall, kuma_call
+from meshmanager.api.kuma.errors import not_found
+from meshmanager.api.kuma.lookups import (
+    all_matched,
+    find_dataplane,
+    find_mesh,
+    inspected_type,
+    mesh_resources,
+    proxies,
+)
+from meshmanager.api.kuma.resources import json_response
+from meshmanager.model.identity import Action
+from meshmanager.model.resources import legacy_inspection as legacy
+from meshmanager.model.resources import matching
+from meshmanager.model.resources.matching import Decoded, Proxy, Referenced
+from meshmanager.model.resources.registry import BY_NAME
+
+
+async def legacy_dataplane_policies(request: Request) -> Response:
+    """`kumactl inspect dataplane`: matched policies grouped by attachment. Only the
+    targetRef policies (attached to the whole dataplane) are computed."""
+    mesh, name = request.path_params["mesh"], request.path_params["name"]
+    call = await kuma_call(request, Action.READ)
+    await find_mesh(call, mesh, "Could not build MeshContext")
+    proxy = await find_dataplane(call, mesh, name, "Could not get MatchedPolicies")
+    if proxy.is_builtin_gateway:
+        return json_response(await _gateway_inspection(call, mesh, proxy))
+    by_type = {
+        matched.type: [
+            meta(BY_NAME[policy.resource.type], policy.resource) for policy in matched.policies
+        ]
+        for matched in await all_matched(call, mesh, proxy)
+        if matched.policies
+    }
+    items = [{"type": "dataplane", "matchedPolicies": by_type}] if by_type else []
+    return json_response({"kind": legacy.SIDECAR, "total": len(items), "items": items})
+
+
+async def _gateway_inspection(call: KumaCall, mesh: str, proxy: Proxy) -> dict[str, Any]:
+    gateways = await mesh_resources(call, mesh, ("MeshGateway",))
+    candidates = matching.gateways_of_zone(map(Decoded.of, gateways["MeshGateway"]), proxy)
+    gateway = matching.select_gateway(candidates, proxy)
+    key = {"mesh": gateway.mesh, "name": gateway.name} if gateway else {"mesh": "", "name": ""}
+    return {"kind": legacy.GATEWAY, "gateway": key, "listeners": []}
+
+
+async def legacy_policy_dataplanes(request: Request) -> Response:
+    """`kumactl inspect <policy> NAME`: the dataplanes a policy is attached to, in the
+    store's order."""
+    rt = inspected_type(request, lambda t: t.allow_inspect)
+    mesh, name = request.path_params["mesh"], request.path_params["name"]
+    call = await kuma_call(request, Action.READ)
+    await find_mesh(call, mesh, "Could not list Dataplanes")
+    found = await call.store.resources.get(call.scope, rt.name, mesh, name)
+    items: list[dict[str, Any]] = []
+    if found is not None and rt.policy.is_target_ref:
+        items = await _target_ref_entries(call, Decoded.of(found))
+    elif found is not None:
+        items = await _old_policy_entries(call, Decoded.of(found))
+    return json_response({"total": len(items), "items": items})
+
+
+async def _target_ref_entries(call: KumaCall, policy: Decoded) -> list[dict[str, Any]]:
+    resources = await mesh_resources(call, policy.mesh, ("MeshGateway", "MeshHTTPRoute"))
+    referenced = Referenced.of(resources)
+    return [
+        _sidecar_entry(proxy)
+        for proxy in await proxies(call, policy.mesh)
+        # Kuma lists only the route destinations of gateways
+        if not proxy.is_builtin_gateway
+        and matching.match(policy.resource.type, [policy], proxy, referenced).policies
+    ]
+
+
+def _sidecar_entry(proxy: Proxy) -> dict[str, Any]:
+    return {
+        "kind": legacy.SIDECAR,
+        "dataplane": {"mesh": proxy.mesh, "name": proxy.name},
+        "attachments": [{"type": "dataplane"}],
+    }
+
+
+async def _old_policy_entries(call: KumaCall, policy: Decoded) -> list[dict[str, Any]]:
+    """Only the old-style types whose attachments need no proxy build are computed."""
+    type_ = policy.resource.type
+    resources = await mesh_resources(call, policy.mesh, (type_, "MeshGateway"))
+    candidates = [Decoded.of(r) for r in resources[type_]]
+    gateways = [Decoded.of(r) for r in resources["MeshGateway"]]
+    entries = []
+    for proxy in await proxies(call, policy.mesh):
+        gateway = matching.select_gateway(matching.gateways_of_zone(gateways, proxy), proxy)
+        entries += legacy.policy_entries(policy, candidates, proxy, gateway)
+    return entries
+
+
+async def gateway_dataplanes(request: Request) -> Response:
+    """`kumactl inspect meshgateway NAME`: the builtin gateway dataplanes it serves."""
+    mesh, name = request.path_params["mesh"], request.path_params["name"]
+    call = await kuma_call(request, Action.READ)
+    await find_mesh(call, mesh, "Could not build mesh context")
+    found = await call.store.resources.get(call.scope, "MeshGateway", mesh, name)
+    if found is None:
+        raise not_found("Could not find MeshGateway")
+    gateway = Decoded.of(found)
+    items = [
+        {"dataplane": {"mesh": proxy.mesh, "name": proxy.name}}
+        for proxy in await proxies(call, mesh)
+        if proxy.is_builtin_gateway and matching.select_gateway([gateway], proxy) is not None
+    ]
+    return json_response({"total": len(items), "items": items})
+
+
+async def gateway_route_dataplanes(request: Request) -> Response:
+    """`kumactl inspect meshgatewayroute NAME`: the builtin gateway dataplanes with a
+    listener the route attaches to."""
+    mesh, name = request.path_params["mesh"], request.path_params["name"]
+    call = await kuma_call(request, Action.READ)
+    await find_mesh(call, mesh, "Could not build mesh context")
+    found = await call.store.resources.get(call.scope, "MeshGatewayRoute", mesh, name)
+    if found is None:
+        raise not_found("Could not find MeshGatewayRoute")
+    route = Decoded.of(found)
+    gateways = [
+        Decoded.of(r) for r in (await mesh_resources(call, mesh, ("MeshGateway",)))["MeshGateway"]
+    ]
+    items = []
+    for proxy in await proxies(call, mesh):
+        gateway = matching.select_gateway(matching.gateways_of_zone(gateways, proxy), proxy)
+        if proxy.is_builtin_gateway and gateway and legacy.route_attached(route, gateway, proxy):
+            items.append({"dataplane": {"mesh": proxy.mesh, "name": proxy.name}})
+    return json_response({"total": len(items), "items": items})
