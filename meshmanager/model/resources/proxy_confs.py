@@ -117,7 +117,7 @@ def context_rule(
 
 
 def computed_rule(
-    rules: dict[str, ResourceRule], identifier: Kri, mesh: Decoded | None
+    rules: dict[str, ResourceRule], identifier: Kri, mesh: Decoded
 ) -> ResourceRule | None:
     """Kuma's ResourceRules.Compute: the KRI's own rule, else for destinations and routes
     the rule of the whole resource, then of the mesh."""
@@ -129,7 +129,7 @@ def computed_rule(
         return None
     if identifier.section:
         return computed_rule(rules, without_section(identifier), mesh)
-    if mesh is None or mesh.name != identifier.mesh:
+    if mesh.name != identifier.mesh:
         return None
     return rules.get(kri_text(identity("Mesh", mesh)))
 
@@ -143,26 +143,24 @@ def policy_conf(policy_type: str, rule: ResourceRule) -> dict[str, Any]:
 
 
 def route_conf(policy_type: str, rule: ResourceRule) -> dict[str, Any]:
-    """The rules of a MeshHTTPRoute (each named by the route that last set its matches)
-    or of a MeshTCPRoute reaching an outbound."""
+    """The rules of a MeshHTTPRoute or MeshTCPRoute reaching an outbound."""
     if policy_type == "MeshHTTPRoute":
         rules = [
-            {
-                "conf": route_rule["default"],
-                "kri": kri_text(
-                    identity(
-                        policy_type, rule.origin_by_matches[hash_matches(route_rule["matches"])]
-                    )
-                ),
-                "matches": route_rule["matches"],
-            }
+            _http_route_rule(rule, route_rule)
             for conf in rule.confs
             for route_rule in conf.get("rules") or []
         ]
     else:
         rules = [{"conf": conf["default"], "kri": "", "matches": None} for conf in rule.confs]
+    origins = _origins(policy_type, (policy for policy, _ in rule.origins))
+    return {"kind": policy_type, "origins": origins, "rules": rules}
+
+
+def _http_route_rule(rule: ResourceRule, route_rule: dict[str, Any]) -> dict[str, Any]:
+    """A merged MeshHTTPRoute rule, named by the route that last set its matches."""
+    origin = rule.origin_by_matches[hash_matches(route_rule["matches"])]
     return {
-        "kind": policy_type,
-        "origins": policy_conf(policy_type, rule)["origins"],
-        "rules": rules,
+        "conf": route_rule["default"],
+        "kri": kri_text(identity("MeshHTTPRoute", origin)),
+        "matches": route_rule["matches"],
     }
