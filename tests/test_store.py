@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -203,45 +205,48 @@ async def test_the_cache_after_writes_equals_a_fresh_load(store: Store) -> None:
     await reopened.close()
 
 
-async def test_a_replica_hears_of_writes_made_by_another(fresh_postgres_url: str) -> None:
+@dataclass
+class Replicas:
+    """Two stores on one PostgreSQL database, as two replicas have; `reader` follows
+    the other's writes and hands what it hears to `heard`."""
+
+    writer: Store
+    reader: Store
+    heard: asyncio.Queue[Event]
+    scope: CpScope
+
+
+@pytest.fixture
+async def replicas(fresh_postgres_url: str) -> AsyncIterator[Replicas]:
     writer = await open_store(fresh_postgres_url)
     reader = await open_store(fresh_postgres_url)
     stop = await reader.follow_other_replicas()
     try:
         org_id = await _org(writer)
         cp_id = (await writer.control_planes.create_owned(org_id, _fields("shared"))).item.id
-        scope = CpScope(org_id, cp_id)
-        assert await reader.resources.find(scope, ResourceQuery("Mesh")) == ([], 0)  # cached
-        heard: asyncio.Queue[Event] = asyncio.Queue()
-        reader.events.listen(heard.put_nowait)
-        await writer.resources.write(scope, [Create(Resource("Mesh", "", "from-writer"))])
-        event = await asyncio.wait_for(heard.get(), timeout=10)
-        assert isinstance(event, ResourcesChanged) and event.cp_id == cp_id
-        meshes, _ = await reader.resources.find(scope, ResourceQuery("Mesh"))
-        assert [m.name for m in meshes] == ["from-writer"], "the reader's cache caught up"
-        assert writer.events is not reader.events
+        yield Replicas(writer, reader, asyncio.Queue(), CpScope(org_id, cp_id))
     finally:
         await stop()
         await reader.close()
         await writer.close()
 
 
-async def test_a_replica_hears_of_zone_revocations_made_by_another(
-    fresh_postgres_url: str,
-) -> None:
-    writer = await open_store(fresh_postgres_url)
-    reader = await open_store(fresh_postgres_url)
-    stop = await reader.follow_other_replicas()
-    try:
-        org_id = await _org(writer)
-        cp_id = (await writer.control_planes.create_owned(org_id, _fields("shared"))).item.id
-        await writer.zones.create(org_id, cp_id, ZoneSettings("zone-east"))
-        heard: asyncio.Queue[Event] = asyncio.Queue()
-        reader.events.listen(heard.put_nowait)
-        await writer.zones.rotate(org_id, cp_id, "zone-east")
-        event = await asyncio.wait_for(heard.get(), timeout=10)
-        assert event == ZoneAccessRevoked(org_id, cp_id, "zone-east")
-    finally:
-        await stop()
-        await reader.close()
-        await writer.close()
+async def test_a_replica_hears_of_writes_made_by_another(replicas: Replicas) -> None:
+    writer, reader, scope = replicas.writer, replicas.reader, replicas.scope
+    assert await reader.resources.find(scope, ResourceQuery("Mesh")) == ([], 0)  # cached
+    reader.events.listen(replicas.heard.put_nowait)
+    await writer.resources.write(scope, [Create(Resource("Mesh", "", "from-writer"))])
+    event = await asyncio.wait_for(replicas.heard.get(), timeout=10)
+    assert isinstance(event, ResourcesChanged) and event.cp_id == scope.cp_id
+    meshes, _ = await reader.resources.find(scope, ResourceQuery("Mesh"))
+    assert [m.name for m in meshes] == ["from-writer"], "the reader's cache caught up"
+    assert writer.events is not reader.events
+
+
+async def test_a_replica_hears_of_zone_revocations_made_by_another(replicas: Replicas) -> None:
+    org_id, cp_id = replicas.scope.org_id, replicas.scope.cp_id
+    await replicas.writer.zones.create(org_id, cp_id, ZoneSettings("zone-east"))
+    replicas.reader.events.listen(replicas.heard.put_nowait)
+    await replicas.writer.zones.rotate(org_id, cp_id, "zone-east")
+    event = await asyncio.wait_for(replicas.heard.get(), timeout=10)
+    assert event == ZoneAccessRevoked(org_id, cp_id, "zone-east")
