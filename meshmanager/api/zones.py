@@ -209,11 +209,6 @@ async def _zone_resources(store: Store, scope: CpScope, zone: str) -> list[Resou
     """What Kuma's owner references remove with a zone: its Zone, its insight, and all
     it synced up."""
     cp = await store.resources.loaded(scope)
-    owned = [r for _, r in cp.entries.values() if _from_zone(r, zone)]
+    owned = [r for r in cp.all_of_zone(zone) if r.labels.get("kuma.io/origin") == "zone"]
     own = [cp.get(("Zone", "", zone)), cp.get(("ZoneInsight", "", zone))]
     return [*owned, *(r for r in own if r is not None)]
-
-
-def _from_zone(resource: Resource, zone: str) -> bool:
-    labels = resource.labels
-    return labels.get("kuma.io/origin") == "zone" and labels.get("kuma.io/zone") == zone

@@ -24,7 +24,6 @@ from meshmanager import __version__
 from meshmanager.kds.auth import ZoneIdentity, global_address, mask_credential
 from meshmanager.kds.generated.kuma.system.v1alpha1 import zone_insight_pb2
 from meshmanager.model.errors import Conflict, NotFound
-from meshmanager.model.resources import labels as kuma_labels
 from meshmanager.model.resources.insights import is_online
 from meshmanager.model.resources.stored import CpScope, Resource
 from meshmanager.store.base import Store
@@ -189,8 +188,8 @@ class StatusRecorder:
         changes = [
             Update(insight.with_changes(spec=_disconnected(insight.spec, now)))
             for type_name in PROXY_INSIGHTS
-            for insight in cp.of_type(type_name, None)
-            if insight.labels.get(kuma_labels.ZONE) == zone and is_online(insight.spec)
+            for insight in cp.of_zone(type_name, zone)
+            if is_online(insight.spec)
         ]
         with contextlib.suppress(Conflict, NotFound):  # the zone is back and wrote first
             if changes:

@@ -101,6 +101,12 @@ class CpResources:
         if zone:
             self.by_zone.get((resource.type, zone), set()).discard(resource.key)
 
+    def all_of_zone(self, zone: str) -> list[Resource]:
+        """Everything labelled with `zone`, of every type."""
+        return [
+            self.entries[k][1] for (_, z), keys in self.by_zone.items() if z == zone for k in keys
+        ]
+
     def of_zone(self, type_: str, zone: str) -> list[Resource]:
         """The resources of a type labelled with `zone` (kuma.io/zone)."""
         return [self.entries[key][1] for key in self.by_zone.get((type_, zone), ())]
