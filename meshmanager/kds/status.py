@@ -236,14 +236,13 @@ class StatusRecorder:
         async with contextlib.AsyncExitStack() as held:
             for lock in locks:
                 await held.enter_async_context(lock)
-            await self._save_locked(scope, subscriptions)
+            await self._save_locked(scope, sorted(zones), subscriptions)
 
-    async def _save_locked(self, scope: CpScope, subscriptions: list[Subscription]) -> None:
-        zones = {s.identity.zone for s in subscriptions} | {
-            zone for s, zone in self._dirty_health if s == scope
-        }
+    async def _save_locked(
+        self, scope: CpScope, zones: list[str], subscriptions: list[Subscription]
+    ) -> None:
         changes: list[Create | Update] = []
-        for zone in sorted(zones):
+        for zone in zones:
             ours = [s for s in subscriptions if s.identity.zone == zone]
             changes.append(await self._insight_change(scope, zone, ours))
             self._dirty_health.discard((scope, zone))
