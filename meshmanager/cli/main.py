@@ -175,6 +175,14 @@ def cli() -> None:
     help="On first start, use this admin token (kpat_ and 43+ letters and digits) instead"
     " of generating and printing one. Ignored once the store is initialised.",
 )
+@click.option(
+    "--demo",
+    is_flag=True,
+    default=False,
+    envvar=env("DEMO"),
+    help="Also run a control plane named 'demo' with two simulated Kuma zones (proxies,"
+    " ingresses, an egress) connected over KDS, to explore the console and API.",
+)
 def run(data_dir: Path, store: str | None, **options: Any) -> None:
     """Run the service: HTTP API, KDS server and metrics, in one process.
 

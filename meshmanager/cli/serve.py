@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 from meshmanager.addresses import HostPort
 from meshmanager.api.app import create_app
 from meshmanager.api.ops import create_ops_app
+from meshmanager.cli.demo import start_demo
 from meshmanager.cli.settings import Settings
 from meshmanager.kds.server import KdsServer
 from meshmanager.kds.tls import TlsError, TlsMaterial, load_files, load_or_create
@@ -96,6 +97,7 @@ async def serve(settings: Settings, announce: Callable[[Bootstrap], None]) -> No
     stopped = asyncio.Event()
     _stop_on_signals(servers, stopped)
     await kds.start()
+    demo = await start_demo(store, endpoint) if settings.demo else None
     log.info(
         "meshmanager started",
         extra=log_fields(
@@ -109,6 +111,8 @@ async def serve(settings: Settings, announce: Callable[[Bootstrap], None]) -> No
         # requests first would only delay the retryable status zones reconnect on.
         await asyncio.gather(*(server.serve() for server in servers), _stop_when(stopped, kds))
     finally:
+        if demo is not None:
+            await demo.stop()
         await kds.stop()
         await stop_following()
         await store.close()

@@ -29,6 +29,7 @@ class Settings:
     kds_tls_cert: Path | None = None
     kds_tls_key: Path | None = None
     kds_plaintext: bool = False
+    demo: bool = False
 
     def kds_url(self) -> str:
         """The address zones dial, as a grpc(s):// URL."""

@@ -662,8 +662,7 @@ class ZoneSimulator:
             for n, (service, port) in enumerate(sorted(services.items())):
                 if self.store.get("MeshService", mesh, service) is None:
                     made.append(generate.mesh_service(self.zone, mesh, service, port, n))
-        self.store.put(*made)
-        return made
+        return self._put_generated(made)
 
     def set_dataplane_online(self, mesh: str, name: str, online: bool) -> None:
         state = generate.ProxyState(online=online, kuma_version=self.version)
@@ -688,6 +687,18 @@ class ZoneSimulator:
         for n in range(egresses):
             proxy = generate.zone_egress(self.zone, f"zone-egress-{n}", self.rng)
             made += [proxy, generate.zone_proxy_insight(proxy, state, self.rng, self.instance_id)]
+        return self._put_generated(made)
+
+    def _put_generated(self, made: list[Resource]) -> list[Resource]:
+        """Stores generated resources labelled with this zone's environment (`kuma.io/env`)."""
+        environment = self.options.environment
+        if environment != "universal":
+            made = [
+                r.with_changes(labels={**r.labels, "kuma.io/env": environment})
+                if "kuma.io/env" in r.labels
+                else r
+                for r in made
+            ]
         self.store.put(*made)
         return made
 
