@@ -4,9 +4,12 @@ sockets is in test_kds_sync.py."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import uuid
 from typing import Any
 
+import grpc
 import orjson
 import pytest
 from envoy.config.core.v3 import base_pb2
@@ -16,6 +19,7 @@ from google.protobuf import any_pb2
 from meshmanager.kds import auth, envelope, rules, zone_to_global
 from meshmanager.kds.admin import zone_local_name
 from meshmanager.kds.auth import credential_in_address, mask_credential
+from meshmanager.kds.connections import Connections, until_ended
 from meshmanager.kds.feed import ChangeFeed
 from meshmanager.kds.generated.kuma.mesh.v1alpha1 import kds_pb2, mesh_pb2
 from meshmanager.kds.status import compatible, merged_insight
@@ -345,3 +349,29 @@ def test_a_write_of_types_a_stream_did_not_subscribe_to_does_not_wake_it() -> No
     assert watcher.take() == {"MeshTimeout"}
     feed.on_store_event(ResourcesChanged(cp, 3, frozenset({"Zone"})))
     assert watcher.take() == {"Zone"}, "a disabled zone changes what every type sends"
+
+
+async def test_work_that_fails_as_its_connection_ends_leaves_no_unretrieved_error() -> None:
+    reported: list[dict[str, Any]] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+    identity = auth.ZoneIdentity(uuid.uuid4(), uuid.uuid4(), "zone-1", uuid.uuid4())
+    connection = Connections().open(identity, "ipv4:127.0.0.1:1")
+
+    async def write_to_the_ended_stream() -> None:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            raise RuntimeError("execute_batch failed") from None  # as grpc's write does
+
+    loop.call_later(0.01, connection.end, auth.Refused(grpc.StatusCode.UNAUTHENTICATED, "revoked"))
+    try:
+        await until_ended(connection, write_to_the_ended_stream())
+    except auth.Refused as refused:
+        assert refused.message == "revoked"
+    else:
+        pytest.fail("until_ended returned although the connection ended")
+    await asyncio.sleep(0.01)
+    del connection  # its reason's traceback holds the work's task
+    gc.collect()
+    assert reported == []

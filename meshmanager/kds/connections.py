@@ -82,10 +82,18 @@ async def until_ended(connection: ZoneConnection, work: Awaitable[T]) -> T:
         ended.cancel()
         if not task.done():
             task.cancel()
+            task.add_done_callback(_discard_outcome)
     if finished:
         return task.result()
     assert connection.reason is not None
     raise connection.reason
+
+
+def _discard_outcome(task: asyncio.Future[Any]) -> None:
+    """Work cut short by its RPC's end may fail instead of being cancelled (a write to
+    the ended stream): that failure is the RPC's end, already handled."""
+    if not task.cancelled():
+        task.exception()
 
 
 async def refuse_on_error(
