@@ -3,14 +3,19 @@ window stays online while its connection lives."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from meshmanager.kds.auth import ZoneIdentity
 from meshmanager.kds.status import StatusRecorder, Subscription
+from meshmanager.model.resources.stored import CpScope, Resource
 from meshmanager.store import Store
+from meshmanager.store.resources import Change
 from meshmanager.store.schema import zones
 from meshmanager.store.types import utcnow
 from meshmanager.store.zones import ZONE_STALE_AFTER, ZoneSettings
@@ -31,3 +36,34 @@ async def test_live_zones_are_touched_so_they_stay_online(store: Store) -> None:
     assert await store.zones.online_names(org_id, cp_id) == []
     await recorder.touch_live_zones()
     assert await store.zones.online_names(org_id, cp_id) == ["zone-1"]
+
+
+async def test_a_save_cancelled_mid_write_does_not_make_the_next_one_conflict(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A zone whose RPC ends while its insight is being written: the cancelled save lets
+    go of the zone's lock before its write commits, and the save on disconnect merges
+    into what it wrote instead of failing on the stale version."""
+    org_id = await _org(store)
+    cp_id = (await store.control_planes.create_owned(org_id, _fields("cp"))).item.id
+    await store.zones.create(org_id, cp_id, ZoneSettings("zone-1"))
+    recorder = StatusRecorder(store)
+    identity = ZoneIdentity(org_id, cp_id, "zone-1", uuid.uuid4())
+    await recorder.opened(Subscription(identity, "zone-1-first", None, {}))
+    write, queued = store.resources.write, asyncio.Event()
+
+    async def write_and_tell(scope: CpScope, changes: Sequence[Change]) -> list[Resource]:
+        queued.set()
+        return await write(scope, changes)
+
+    monkeypatch.setattr(store.resources, "write", write_and_tell)
+    second = Subscription(identity, "zone-1-second", None, {})
+    opening = asyncio.ensure_future(recorder.opened(second))
+    await queued.wait()
+    opening.cancel()  # its write is queued and will commit
+    await recorder.closed(second)
+    insight = await store.resources.get(identity.scope, "ZoneInsight", "", "zone-1")
+    assert insight is not None
+    subscriptions = insight.spec["subscriptions"]
+    assert len(subscriptions) == 2  # the cancelled save's subscription is kept
+    assert subscriptions[-1].get("disconnectTime")

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 10.0
 TOUCH_SECONDS = 120.0  # well within ZONE_STALE_AFTER (5 minutes)
+SAVE_ATTEMPTS = 3
 SUBSCRIPTION_LIMIT = 10
 PROXY_INSIGHTS = ("DataplaneInsight", "ZoneIngressInsight", "ZoneEgressInsight")
 KUMA_VERSION = "2.14.3"
@@ -236,7 +237,15 @@ class StatusRecorder:
         async with contextlib.AsyncExitStack() as held:
             for lock in locks:
                 await held.enter_async_context(lock)
-            await self._save_locked(scope, sorted(zones), subscriptions)
+            for attempt in range(1, SAVE_ATTEMPTS + 1):
+                try:
+                    await self._save_locked(scope, sorted(zones), subscriptions)
+                    return
+                except Conflict:
+                    # A save whose caller was cancelled (its RPC ended) let go of the lock
+                    # before its write committed: merge into what it wrote.
+                    if attempt == SAVE_ATTEMPTS:
+                        raise
 
     async def _save_locked(
         self, scope: CpScope, zones: list[str], subscriptions: list[Subscription]
