@@ -173,6 +173,7 @@ async def syncup(server: Server, args: argparse.Namespace) -> None:
             addresses, ZoneOptions(ca_pem=server.ca), dataplanes=args.dataplanes
         )
         base = f"/v1/mesh/control-planes/{cp_id}/api/meshes/default"
+        fleet.encode_ahead()  # the zones' own encoding is not the global's time
         started = time.perf_counter()
         fleet.start()
         dataplanes = insights = 0

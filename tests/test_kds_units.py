@@ -224,10 +224,13 @@ def test_what_a_zone_sends_is_attributed_to_the_connection() -> None:
         }
     }
     claimed = {"kuma.io/origin": "global", "kuma.io/zone": "zone-9", "x": "y"}
-    stored = rules.from_zone(Resource("Dataplane", "default", "dp", spec, claimed), "zone-1")
+    sent = envelope.Decoded("Dataplane", "default", "dp", claimed, spec, None)
+    stored = rules.from_zone(sent, "zone-1")
     assert stored.labels == {"kuma.io/origin": "zone", "kuma.io/zone": "zone-1", "x": "y"}
     assert stored.spec["networking"]["inbound"][0]["tags"]["kuma.io/zone"] == "zone-1"
-    ingress = rules.from_zone(Resource("ZoneIngress", "", "zi", {"zone": "other"}), "zone-1")
+    ingress = rules.from_zone(
+        envelope.Decoded("ZoneIngress", "", "zi", {}, {"zone": "other"}, None), "zone-1"
+    )
     assert ingress.spec["zone"] == "zone-1"
 
 

@@ -9,6 +9,7 @@ global-scoped resources).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -170,7 +171,23 @@ def _json(data: bytes, what: str) -> Any:
         raise EnvelopeError(f"{what} is not valid JSON: {error}") from None
 
 
-def from_xds(type_name: str, item: discovery_pb2.Resource) -> Resource:
+@dataclass(frozen=True)
+class Decoded:
+    """One resource of a response, decoded but not yet a `Resource`: its spec and status
+    are still the dicts a receiver checks and adjusts before storing them."""
+
+    type: str
+    mesh: str
+    name: str
+    labels: dict[str, str]
+    spec: Any
+    status: Any
+
+    def resource(self) -> Resource:
+        return Resource(self.type, self.mesh, self.name, self.spec, self.labels, self.status)
+
+
+def decode(type_name: str, item: discovery_pb2.Resource) -> Decoded:
     """Decodes one resource of a response; raises EnvelopeError with the reason."""
     packed = item.resource
     if not packed.type_url.endswith("/kuma.mesh.v1alpha1.KumaResource"):
@@ -190,11 +207,9 @@ def from_xds(type_name: str, item: discovery_pb2.Resource) -> Resource:
     status = None
     if has_status(type_name) and envelope.HasField("status") and envelope.status.value:
         status = _json(envelope.status.value, f"{type_name} status")
-    return Resource(
-        type_name,
-        meta.mesh,
-        meta.name,
-        _unpack_spec(type_name, envelope.spec),
-        dict(meta.labels),
-        status,
-    )
+    spec = _unpack_spec(type_name, envelope.spec)
+    return Decoded(type_name, meta.mesh, meta.name, dict(meta.labels), spec, status)
+
+
+def from_xds(type_name: str, item: discovery_pb2.Resource) -> Resource:
+    return decode(type_name, item).resource()

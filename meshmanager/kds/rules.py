@@ -11,9 +11,10 @@ and zone labels and pins every in-spec zone reference to the zone that sent it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from meshmanager.kds.envelope import Decoded
 from meshmanager.model.resources import labels as kuma_labels
 from meshmanager.model.resources import naming, signing
 from meshmanager.model.resources.registry import BY_NAME, Sync
@@ -151,15 +152,14 @@ def to_zone(resource: Resource, zone: ZonePeer) -> Resource:
     return resource.with_changes(name=name, labels=labels, status=None)
 
 
-def from_zone(resource: Resource, zone: str) -> Resource:
+def from_zone(decoded: Decoded, zone: str) -> Decoded:
     """What the global stores of a resource a zone sent: attributed to the connection's
     zone whatever the payload claims (Kuma's GlobalSyncCallback and pinZone)."""
-    labels = {k: v for k, v in resource.labels.items() if k != DELETION_GRACE_LABEL} | {
+    labels = {k: v for k, v in decoded.labels.items() if k != DELETION_GRACE_LABEL} | {
         kuma_labels.ORIGIN: ZONE_ORIGIN,
         kuma_labels.ZONE: zone,
     }
-    spec = _pin_zone(resource.type, resource.spec, zone)
-    return resource.with_changes(labels=labels, spec=spec)
+    return replace(decoded, labels=labels, spec=_pin_zone(decoded.type, decoded.spec, zone))
 
 
 def _pin_tag(tags: Any, zone: str) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from envoy.config.core.v3 import base_pb2
@@ -27,7 +28,7 @@ from meshmanager.kds.status import KUMA_VERSION
 from meshmanager.model.errors import Conflict, NotFound
 from meshmanager.model.resources.registry import BY_NAME, Sync
 from meshmanager.model.resources.stored import Resource
-from meshmanager.model.resources.validation.synced import synced_resource_problems
+from meshmanager.model.resources.validation.synced import synced_problems
 from meshmanager.store.resources import Change, Create, Delete, Update
 
 log = logging.getLogger(__name__)
@@ -152,20 +153,23 @@ class ZoneToGlobalStream:
     ) -> tuple[dict[tuple[str, str], Resource], list[str]]:
         incoming: dict[tuple[str, str], Resource] = {}
         errors: list[str] = []
+        zone = self.identity.zone
         for item in response.resources:
             try:
-                resource = envelope.from_xds(type_name, item)
+                decoded = envelope.decode(type_name, item)
             except envelope.EnvelopeError as error:
                 errors.append(str(error))
                 continue
             if not self.hash_suffix:
-                resource = resource.with_changes(name=f"{self.identity.zone}.{resource.name}")
-            resource = rules.from_zone(resource, self.identity.zone)
-            problems = synced_resource_problems(resource)
+                decoded = replace(decoded, name=f"{zone}.{decoded.name}")
+            decoded = rules.from_zone(decoded, zone)
+            problems = synced_problems(
+                type_name, decoded.mesh, decoded.name, decoded.labels, decoded.spec
+            )
             if problems:
-                errors.append(f"{type_name} {resource.name!r}: {'; '.join(problems)}")
+                errors.append(f"{type_name} {decoded.name!r}: {'; '.join(problems)}")
                 continue
-            incoming[(resource.mesh, resource.name)] = resource
+            incoming[(decoded.mesh, decoded.name)] = decoded.resource()
         return incoming, errors
 
     async def _changes(
@@ -192,7 +196,9 @@ class ZoneToGlobalStream:
                 changes.append(
                     Update(
                         existing.with_changes(
-                            labels=resource.labels, spec=resource.spec, status=resource.status
+                            labels=resource.labels,
+                            spec_json=resource.spec_json,
+                            status_json=resource.status_json,
                         )
                     )
                 )
@@ -210,8 +216,10 @@ class ZoneToGlobalStream:
 
 
 def _differs(existing: Resource, incoming: Resource) -> bool:
+    """Compared as stored JSON: a zone resends unchanged resources in the same field
+    order, and a rare false difference costs only a redundant update."""
     return (
         existing.labels != incoming.labels
-        or existing.spec != incoming.spec
-        or existing.status != incoming.status
+        or existing.spec_json != incoming.spec_json
+        or existing.status_json != incoming.status_json
     )

@@ -32,6 +32,10 @@ class ZoneFleet:
             zones.append(zone)
         return cls(zones)
 
+    def encode_ahead(self) -> None:
+        for zone in self.zones:
+            zone.encode_ahead()
+
     def start(self) -> None:
         for zone in self.zones:
             zone.start()
