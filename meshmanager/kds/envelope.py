@@ -93,6 +93,11 @@ def is_json_type(type_name: str) -> bool:
     return type_name not in SPEC_MESSAGES and BY_NAME[type_name].style == Style.NEW
 
 
+def is_packed_type(type_name: str) -> bool:
+    """Its spec travels as a packed protobuf message (not JSON)."""
+    return type_name in SPEC_MESSAGES
+
+
 def has_status(type_name: str) -> bool:
     rt = BY_NAME.get(type_name)
     return rt is not None and rt.has_status

@@ -164,7 +164,12 @@ class ZoneToGlobalStream:
                 decoded = replace(decoded, name=f"{zone}.{decoded.name}")
             decoded = rules.from_zone(decoded, zone)
             problems = synced_problems(
-                type_name, decoded.mesh, decoded.name, decoded.labels, decoded.spec
+                type_name,
+                decoded.mesh,
+                decoded.name,
+                decoded.labels,
+                decoded.spec,
+                from_protobuf=envelope.is_packed_type(type_name),
             )
             if problems:
                 errors.append(f"{type_name} {decoded.name!r}: {'; '.join(problems)}")

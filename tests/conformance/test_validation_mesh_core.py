@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 import yaml
+from google.protobuf import json_format
 
+from meshmanager.kds.envelope import SPEC_MESSAGES
 from meshmanager.model.resources.validation.base import Context, Path, Violations, validate_spec
 from meshmanager.model.resources.validation.mesh_core.meta import validate_meta
 from meshmanager.model.resources.validation.tags import TagRules, key_not_in, validate_selector
@@ -349,3 +351,43 @@ def test_json_names_get_kumas_fixed_paths() -> None:
 def test_vectors_are_present() -> None:
     assert FilePath(VECTORS).is_dir()
     assert len(CASES) == 32 + 80 + 7 + 4 + 21 + 30
+
+
+def _through_protobuf(kuma_type: str, spec: Any) -> Any:
+    """The spec as KDS delivers it: packed into its message and decoded again; None
+    when the spec cannot be a message of that type (wrong field names or types)."""
+    message = SPEC_MESSAGES[kuma_type]()
+    try:
+        json_format.ParseDict(spec, message)
+    except (json_format.ParseError, TypeError, ValueError):
+        return None
+    return json_format.MessageToDict(message)
+
+
+PACKED_CASES = [
+    (case, decoded)
+    for case in CASES
+    if case.kuma_type in ("Dataplane", "ZoneIngress", "ZoneEgress")
+    and case.input_kind in ("spec", "resource")
+    and (decoded := _through_protobuf(case.kuma_type, case.spec)) is not None
+]
+
+
+@pytest.mark.parametrize(("case", "decoded"), PACKED_CASES, ids=[c.id for c, _ in PACKED_CASES])
+def test_a_spec_decoded_from_protobuf_needs_no_shape_check(
+    case: ValidationCase, decoded: Any
+) -> None:
+    """KDS skips the schema for packed specs (`Context.shape_checked`): over Kuma's
+    vectors, that gives the very violations a full check gives."""
+    full = Context(mesh=case.mesh, name=case.resource_name, extra=case.context)
+    trusted = Context(
+        mesh=case.mesh, name=case.resource_name, extra=case.context, shape_checked=True
+    )
+    assert pairs(validate_spec(case.kuma_type, decoded, trusted)) == pairs(
+        validate_spec(case.kuma_type, decoded, full)
+    )
+
+
+def test_most_core_vectors_survive_the_protobuf_round_trip() -> None:
+    assert len(PACKED_CASES) >= 80
+    assert any(case.violations for case, _ in PACKED_CASES)

@@ -15,11 +15,14 @@ class Violation:
     message: str
 
 
-@dataclass(frozen=True)
 class Path:
-    """A Kuma-style field path: `spec.to[0].default.http["kuma.io/service"]`."""
+    """A Kuma-style field path: `spec.to[0].default.http["kuma.io/service"]`. Validators
+    make one per field they visit, so it is a bare slotted object."""
 
-    text: str = ""
+    __slots__ = ("text",)
+
+    def __init__(self, text: str = "") -> None:
+        self.text = text
 
     def field(self, name: str) -> Path:
         return Path(f"{self.text}.{name}" if self.text else name)
@@ -32,6 +35,15 @@ class Path:
 
     def __str__(self) -> str:
         return self.text
+
+    def __repr__(self) -> str:
+        return f"Path({self.text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Path) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
 
 
 @dataclass
@@ -60,6 +72,9 @@ class Context:
     mesh: str | None = None
     name: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Decoded from its protobuf message (KDS): its shape is the message's already, so
+    # only the semantic rules are left to check.
+    shape_checked: bool = False
 
 
 SpecValidator = Callable[[Any, Context], Violations]

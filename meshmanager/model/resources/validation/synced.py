@@ -18,14 +18,22 @@ def synced_resource_problems(resource: Resource) -> list[str]:
 
 
 def synced_problems(
-    type_name: str, mesh: str, name: str, labels: dict[str, str], spec: Any
+    type_name: str,
+    mesh: str,
+    name: str,
+    labels: dict[str, str],
+    spec: Any,
+    from_protobuf: bool = False,
 ) -> list[str]:
-    """One line per violation of a resource whose spec is already decoded."""
+    """One line per violation of a resource whose spec is already decoded; a spec
+    `from_protobuf` has its message's shape, so only Kuma's rules are checked."""
     rt = BY_NAME.get(type_name)
     if rt is None:
         return []  # a type only its sender knows: nothing to check it against
     problems = [f"{v.field}: {v.message}" for v in validate_meta(name, mesh, rt.is_mesh_scoped)]
-    context = Context(mesh=mesh or None, name=name, extra={"labels": labels})
+    context = Context(
+        mesh=mesh or None, name=name, extra={"labels": labels}, shape_checked=from_protobuf
+    )
     problems += [
         f"{v.field}: {v.message}" if v.field else v.message
         for v in validate_spec(rt.name, spec, context)

@@ -149,7 +149,7 @@ DATAPLANE = Message(
 
 @validator("Dataplane")
 def validate_dataplane(spec: Any, ctx: Context) -> Violations:
-    return validate_with_schema(DATAPLANE, spec, Path(), _validate_dataplane)
+    return validate_with_schema(DATAPLANE, spec, Path(), _validate_dataplane, ctx.shape_checked)
 
 
 def _validate_dataplane(spec: dict[str, Any], out: Violations) -> None:

@@ -33,7 +33,7 @@ ZONE_EGRESS = Message(
 
 @validator("ZoneEgress")
 def validate_zone_egress(spec: Any, ctx: Context) -> Violations:
-    return validate_with_schema(ZONE_EGRESS, spec, Path(), _validate_zone_egress)
+    return validate_with_schema(ZONE_EGRESS, spec, Path(), _validate_zone_egress, ctx.shape_checked)
 
 
 def _validate_zone_egress(spec: dict[str, Any], out: Violations) -> None:

@@ -54,7 +54,9 @@ ZONE_INGRESS = Message(
 
 @validator("ZoneIngress")
 def validate_zone_ingress(spec: Any, ctx: Context) -> Violations:
-    return validate_with_schema(ZONE_INGRESS, spec, Path(), _validate_zone_ingress)
+    return validate_with_schema(
+        ZONE_INGRESS, spec, Path(), _validate_zone_ingress, ctx.shape_checked
+    )
 
 
 def _validate_zone_ingress(spec: dict[str, Any], out: Violations) -> None:
