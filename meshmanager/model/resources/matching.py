@@ -281,7 +281,8 @@ def gateways_of_zone(gateways: Iterable[Decoded], proxy: Proxy) -> list[Decoded]
     return [gateway for gateway in gateways if usable(gateway)]
 
 
-def _created(resource: Decoded) -> datetime:
+def created_at(resource: Decoded) -> datetime:
+    """When the resource was created; unknown counts as earliest."""
     moment = resource.resource.creation_time
     if moment is None:
         return datetime.min.replace(tzinfo=UTC)
@@ -312,7 +313,7 @@ def select_gateway(gateways: Iterable[Decoded], proxy: Proxy) -> Decoded | None:
     best_rank = (0, 0)
     for gateway in sorted(gateways, key=lambda g: g.name):
         for rank in _selector_ranks(gateway, proxy):
-            later = best is not None and _created(gateway) > _created(best)
+            later = best is not None and created_at(gateway) > created_at(best)
             if best is None or rank > best_rank or (rank == best_rank and later):
                 best, best_rank = gateway, rank
     return best
