@@ -285,7 +285,8 @@ async def test_legacy_dataplane_policies_empty_and_gateway_shapes(api: Api) -> N
     assert body == {
         "kind": "MeshGatewayDataplane",
         "gateway": {"mesh": "default", "name": "edge"},
-        "listeners": [],
+        # a listener without routes still has its wildcard virtual host
+        "listeners": [{"port": 80, "protocol": "HTTP", "hosts": [{"hostName": "*", "routes": []}]}],
     }
     body = await get(api, cp, "/meshes/default/dataplanes/none/policies", 404)
     kuma_error(body, 404, "Could not get MatchedPolicies", "Not found")

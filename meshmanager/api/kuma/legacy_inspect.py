@@ -24,36 +24,36 @@ from meshmanager.api.kuma.resources import json_response
 from meshmanager.model.identity import Action
 from meshmanager.model.resources import legacy_inspection as legacy
 from meshmanager.model.resources import matching
+from meshmanager.model.resources.legacy_matching import DATAPLANE
 from meshmanager.model.resources.matching import Decoded, Proxy, Referenced
 from meshmanager.model.resources.registry import BY_NAME
 
 
+def _render(policy: Decoded) -> dict[str, Any]:
+    return meta(BY_NAME[policy.resource.type], policy.resource)
+
+
+async def _legacy_mesh(call: KumaCall, mesh: str) -> legacy.LegacyMesh:
+    return legacy.LegacyMesh.of(await mesh_resources(call, mesh, legacy.RESOURCE_TYPES))
+
+
 async def legacy_dataplane_policies(request: Request) -> Response:
-    """`kumactl inspect dataplane`: matched policies grouped by attachment. Only the
-    targetRef policies (attached to the whole dataplane) are computed."""
+    """`kumactl inspect dataplane`: a sidecar's policies by attachment, or a builtin
+    gateway's listeners with the policies of each route destination."""
     mesh, name = request.path_params["mesh"], request.path_params["name"]
     call = await kuma_call(request, Action.READ)
     await find_mesh(call, mesh, "Could not build MeshContext")
     proxy = await find_dataplane(call, mesh, name, "Could not get MatchedPolicies")
+    legacy_mesh = await _legacy_mesh(call, mesh)
     if proxy.is_builtin_gateway:
-        return json_response(await _gateway_inspection(call, mesh, proxy))
-    by_type = {
-        matched.type: [
-            meta(BY_NAME[policy.resource.type], policy.resource) for policy in matched.policies
-        ]
+        return json_response(legacy.gateway_document(legacy_mesh.gateway_view(proxy), _render))
+    attached = legacy_mesh.sidecar_attachments(proxy)
+    attached += [
+        (DATAPLANE, policy)
         for matched in await all_matched(call, mesh, proxy)
-        if matched.policies
-    }
-    items = [{"type": "dataplane", "matchedPolicies": by_type}] if by_type else []
-    return json_response({"kind": legacy.SIDECAR, "total": len(items), "items": items})
-
-
-async def _gateway_inspection(call: KumaCall, mesh: str, proxy: Proxy) -> dict[str, Any]:
-    gateways = await mesh_resources(call, mesh, ("MeshGateway",))
-    candidates = matching.gateways_of_zone(map(Decoded.of, gateways["MeshGateway"]), proxy)
-    gateway = matching.select_gateway(candidates, proxy)
-    key = {"mesh": gateway.mesh, "name": gateway.name} if gateway else {"mesh": "", "name": ""}
-    return {"kind": legacy.GATEWAY, "gateway": key, "listeners": []}
+        for policy in matched.policies
+    ]
+    return json_response(legacy.sidecar_document(attached, _render))
 
 
 async def legacy_policy_dataplanes(request: Request) -> Response:
@@ -93,15 +93,14 @@ def _sidecar_entry(proxy: Proxy) -> dict[str, Any]:
 
 
 async def _old_policy_entries(call: KumaCall, policy: Decoded) -> list[dict[str, Any]]:
-    """Only the old-style types whose attachments need no proxy build are computed."""
-    type_ = policy.resource.type
-    resources = await mesh_resources(call, policy.mesh, (type_, "MeshGateway"))
-    candidates = [Decoded.of(r) for r in resources[type_]]
-    gateways = [Decoded.of(r) for r in resources["MeshGateway"]]
+    legacy_mesh = await _legacy_mesh(call, policy.mesh)
+    key = legacy.policy_key(policy)
     entries = []
     for proxy in await proxies(call, policy.mesh):
-        gateway = matching.select_gateway(matching.gateways_of_zone(gateways, proxy), proxy)
-        entries += legacy.policy_entries(policy, candidates, proxy, gateway)
+        if proxy.is_builtin_gateway:
+            entries += legacy.gateway_entries(legacy_mesh.gateway_view(proxy), key)
+        else:
+            entries += legacy.sidecar_entries(proxy, legacy_mesh.sidecar_attachments(proxy), key)
     return entries
 
 
@@ -123,21 +122,19 @@ async def gateway_dataplanes(request: Request) -> Response:
 
 
 async def gateway_route_dataplanes(request: Request) -> Response:
-    """`kumactl inspect meshgatewayroute NAME`: the builtin gateway dataplanes with a
-    listener the route attaches to."""
+    """`kumactl inspect meshgatewayroute NAME`: the builtin gateway dataplanes whose route
+    tables have an entry of the route."""
     mesh, name = request.path_params["mesh"], request.path_params["name"]
     call = await kuma_call(request, Action.READ)
     await find_mesh(call, mesh, "Could not build mesh context")
     found = await call.store.resources.get(call.scope, "MeshGatewayRoute", mesh, name)
     if found is None:
         raise not_found("Could not find MeshGatewayRoute")
-    route = Decoded.of(found)
-    gateways = [
-        Decoded.of(r) for r in (await mesh_resources(call, mesh, ("MeshGateway",)))["MeshGateway"]
+    legacy_mesh = await _legacy_mesh(call, mesh)
+    items = [
+        {"dataplane": {"mesh": proxy.mesh, "name": proxy.name}}
+        for proxy in await proxies(call, mesh)
+        if proxy.is_builtin_gateway
+        and legacy.route_attached(legacy_mesh.gateway_view(proxy), found.name)
     ]
-    items = []
-    for proxy in await proxies(call, mesh):
-        gateway = matching.select_gateway(matching.gateways_of_zone(gateways, proxy), proxy)
-        if proxy.is_builtin_gateway and gateway and legacy.route_attached(route, gateway, proxy):
-            items.append({"dataplane": {"mesh": proxy.mesh, "name": proxy.name}})
     return json_response({"total": len(items), "items": items})
