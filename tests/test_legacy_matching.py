@@ -1,6 +1,6 @@
 """How old-style policies select a dataplane (Kuma v2.14.3's `pkg/core/policy` and the
-proxy builder's matching) and the builtin gateway route tables, on hand-built
-resources."""
+proxy builder's matching), the builtin gateway route tables and the legacy rule
+attachments, on hand-built resources."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from meshmanager.model.resources import legacy_gateway, legacy_matching
+from meshmanager.model.resources import legacy_gateway, legacy_matching, legacy_rules
 from meshmanager.model.resources.legacy_matching import Attachment
 from meshmanager.model.resources.matching import Decoded, Proxy
 from meshmanager.model.resources.stored import Resource
@@ -292,3 +292,24 @@ def test_route_destinations_get_the_most_specific_connection_policy() -> None:
     [entry] = listener.hosts[0].entries
     [destination] = entry.forwards
     assert dict(destination.policies) == {"Timeout": narrow}
+
+
+# --- legacy rules ------------------------------------------------------------------------
+
+
+def test_cluster_names_hash_tags_beyond_the_service() -> None:
+    assert legacy_rules.cluster_name({"kuma.io/service": "backend"}) == "backend"
+    name = legacy_rules.cluster_name({"kuma.io/service": "backend", "version": "2"})
+    assert name == "backend-618c322a4d7e5dd7"
+
+
+def test_a_subset_contains_the_tags_it_does_not_contradict() -> None:
+    east = (("kuma.io/zone", "east", False),)
+    not_v2 = (("version", "2", True),)
+    assert legacy_rules.contains_element((), {"kuma.io/service": "a"})
+    assert legacy_rules.contains_element(east, {"kuma.io/zone": "east", "x": "y"})
+    assert not legacy_rules.contains_element(east, {"kuma.io/zone": "west"})
+    assert not legacy_rules.contains_element(east, {"x": "y"})
+    assert legacy_rules.contains_element(not_v2, {"version": "1"})
+    assert legacy_rules.contains_element(not_v2, {"x": "y"})
+    assert not legacy_rules.contains_element(not_v2, {"version": "2"})

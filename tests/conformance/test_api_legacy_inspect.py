@@ -143,6 +143,50 @@ CHANGED_STATE = [
     dataplane("redis-1", ["redis"], http=True, outbounds=["redis", "backend", "elastic"]),
 ]
 
+WEB_TARGET = {"kind": "MeshService", "name": "web"}
+# samples.DataplaneWeb()
+WEB_01 = dataplane("web-01", ["web"], http=True, outbounds=["backend"], address="192.168.0.2")
+MESH_ACCESS_LOG = Resource(
+    "MeshAccessLog",
+    "default",
+    "mal-1",
+    {
+        "targetRef": WEB_TARGET,
+        "to": [
+            {
+                "targetRef": {"kind": "Mesh"},
+                "default": {"backends": [{"type": "File", "file": {"path": "/tmp/access.logs"}}]},
+            }
+        ],
+    },
+)
+ZIPKIN = {
+    "url": "http://jaeger-collector.mesh-observability:9411/api/v2/spans",
+    # the Go struct stores its zero values, not the API's defaults
+    "traceId128bit": False,
+    "apiVersion": "",
+    "sharedSpanContext": False,
+}
+# builders.MeshTrace() names it like a MeshTrafficPermission.
+MESH_TRACE = Resource(
+    "MeshTrace",
+    "default",
+    "mtp-1",
+    {"targetRef": WEB_TARGET, "default": {"backends": [{"type": "Zipkin", "zipkin": ZIPKIN}]}},
+)
+
+
+def mesh_traffic_permission(name: str, action: str, **client_tags: str) -> Resource:
+    """A MeshTrafficPermission of the `web` service for a subset of the `client` one."""
+    client = {"kind": "MeshServiceSubset", "name": "client", "tags": client_tags}
+    spec = {"targetRef": WEB_TARGET, "from": [{"targetRef": client, "default": {"action": action}}]}
+    return Resource("MeshTrafficPermission", "default", name, spec)
+
+
+def backend_outbound(address: str, port: int, **tags: str) -> dict[str, Any]:
+    return {"address": address, "port": port, "tags": {"kuma.io/service": "backend", **tags}}
+
+
 # Entry id -> the resources Kuma's test creates.
 INPUTS: dict[str, list[Resource]] = {
     "inspect_dataplane": [
@@ -351,13 +395,36 @@ INPUTS: dict[str, list[Resource]] = {
     ],
     # the same store once backend-1 is deleted
     "inspect_changed_state_after": CHANGED_STATE,
+    "inspect_dataplane_rules_empty.golden": [mesh(), WEB_01],
+    "inspect_dataplane_rules.golden": [
+        mesh(),
+        WEB_01,
+        mesh_traffic_permission("mtp-1", "Deny", **{"kuma.io/zone": "east"}),
+        MESH_ACCESS_LOG,
+        MESH_TRACE,
+    ],
+    "inspect_dataplane_rules_subset.golden": [
+        mesh(),
+        dataplane(
+            "dp-1",
+            ["web"],
+            http=True,
+            outbounds=[
+                backend_outbound("240.0.0.1", 2300, version="2"),
+                backend_outbound("240.0.0.2", 2300, version="1"),
+                backend_outbound("10.3.2.3", 2300),
+                backend_outbound("240.0.0.0", 80),
+            ],
+        ),
+        mesh_traffic_permission("mtp-1", "Allow", **{"kuma.io/zone": "east", "version": "2"}),
+        mesh_traffic_permission("mtp-2", "Deny", **{"kuma.io/zone": "east"}),
+        MESH_ACCESS_LOG,
+        MESH_TRACE,
+    ],
 }
 
 # Entry id -> why it is not replayed yet. These are gaps, not deliberate differences.
-NOT_IMPLEMENTED: dict[str, str] = {
-    f"inspect_dataplane_rules{case}.golden": "not implemented: the legacy `/rules` endpoint"
-    for case in ("", "_empty", "_subset")
-}
+NOT_IMPLEMENTED: dict[str, str] = {}
 
 _STORE_ORDER = (
     "items follow the order the store lists dataplanes in: Kuma's test store lists them in"
@@ -408,4 +475,4 @@ def test_every_legacy_vector_is_replayed_or_listed() -> None:
     assert set(INPUTS) | set(NOT_IMPLEMENTED) == names
     assert not set(INPUTS) & set(NOT_IMPLEMENTED)
     assert set(DIVERGENCES) <= set(INPUTS)
-    assert (len(INPUTS) - len(DIVERGENCES), len(DIVERGENCES), len(NOT_IMPLEMENTED)) == (17, 3, 3)
+    assert (len(INPUTS) - len(DIVERGENCES), len(DIVERGENCES), len(NOT_IMPLEMENTED)) == (20, 3, 0)

@@ -238,6 +238,7 @@ def routes() -> list[Route]:
         Route(f"{dataplane}/_config", config_not_allowed),
         Route("/meshes/{mesh}/meshgateways/{name}/_config", config_not_allowed),
         Route(f"{dataplane}/policies", legacy_inspect.legacy_dataplane_policies),
+        Route(f"{dataplane}/rules", legacy_inspect.legacy_dataplane_rules),
         Route("/meshes/{mesh}/meshgateways/{name}/dataplanes", legacy_inspect.gateway_dataplanes),
         Route(
             "/meshes/{mesh}/meshgatewayroutes/{name}/dataplanes",

@@ -1,6 +1,7 @@
 """The legacy inspection kumactl decodes (`pkg/api-server/inspect_endpoints.go`): the
 policies matched to a dataplane by attachment, the dataplanes a policy attaches to, the
-builtin gateway dataplanes of a MeshGateway or MeshGatewayRoute."""
+builtin gateway dataplanes of a MeshGateway or MeshGatewayRoute, and a dataplane's rules
+in their old format."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from meshmanager.api.kuma.lookups import (
 from meshmanager.api.kuma.resources import json_response
 from meshmanager.model.identity import Action
 from meshmanager.model.resources import legacy_inspection as legacy
-from meshmanager.model.resources import matching
+from meshmanager.model.resources import legacy_rules, matching
 from meshmanager.model.resources.legacy_matching import DATAPLANE
 from meshmanager.model.resources.matching import Decoded, Proxy, Referenced
 from meshmanager.model.resources.registry import BY_NAME
@@ -137,4 +138,16 @@ async def gateway_route_dataplanes(request: Request) -> Response:
         if proxy.is_builtin_gateway
         and legacy.route_attached(legacy_mesh.gateway_view(proxy), found.name)
     ]
+    return json_response({"total": len(items), "items": items})
+
+
+async def legacy_dataplane_rules(request: Request) -> Response:
+    """`/dataplanes/{name}/rules`: the rules of the dataplane's targetRef policies in their
+    old format, per inbound, per outbound and for the whole proxy."""
+    mesh, name = request.path_params["mesh"], request.path_params["name"]
+    call = await kuma_call(request, Action.READ)
+    await find_mesh(call, mesh, "Could not build MeshContext")
+    proxy = await find_dataplane(call, mesh, name, "Could not get MatchedPolicies")
+    resources = await mesh_resources(call, mesh, legacy_rules.RESOURCE_TYPES)
+    items = legacy_rules.rule_attachments(proxy, resources)
     return json_response({"total": len(items), "items": items})
