@@ -313,3 +313,18 @@ def test_a_subset_contains_the_tags_it_does_not_contradict() -> None:
     assert legacy_rules.contains_element(not_v2, {"version": "1"})
     assert legacy_rules.contains_element(not_v2, {"x": "y"})
     assert not legacy_rules.contains_element(not_v2, {"version": "2"})
+
+
+def test_destination_subsets_list_the_hostnames_of_their_vip_first() -> None:
+    outbound = {"address": "241.0.0.1", "port": 80, "tags": {"kuma.io/service": "backend"}}
+    web = proxy({"kuma.io/service": "web"}, outbounds=[outbound])
+    status = {"vips": [{"ip": "241.0.0.1"}], "addresses": [{"hostname": "backend.mesh.local"}]}
+    backend = Resource("MeshService", "default", "backend", {}, status=status)
+    file_log = {"backends": [{"type": "File", "file": {"path": "/tmp/log"}}]}
+    to_all = {"targetRef": {"kind": "Mesh"}, "default": file_log}
+    spec = {"targetRef": {"kind": "Mesh"}, "to": [to_all]}
+    log = Resource("MeshAccessLog", "default", "log", spec)
+    resources = {"MeshService": [backend], "MeshAccessLog": [log]}
+    [item] = legacy_rules.rule_attachments(web, resources)
+    assert (item["type"], item["name"]) == ("DestinationSubset", "backend")
+    assert item["addresses"] == ["backend.mesh.local:80", "241.0.0.1:80"]
