@@ -9,6 +9,8 @@ global-scoped resources).
 from __future__ import annotations
 
 import hashlib
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +51,9 @@ from meshmanager.model.resources.stored import Resource
 
 TYPE_URL_PREFIX = "type.googleapis.com/"
 KUMA_RESOURCE_TYPE_URL = TYPE_URL_PREFIX + "kuma.mesh.v1alpha1.KumaResource"
+SHARED_LABEL_VALUES = frozenset(
+    {"kuma.io/origin", "kuma.io/zone", "kuma.io/mesh", "kuma.io/env", "kuma.io/proxy-type"}
+)
 CONFIG = "Config"  # not REST-visible, so not in the registry; only `kuma-cluster-id` syncs
 
 SPEC_MESSAGES: dict[str, type[Message]] = {
@@ -213,7 +218,16 @@ def decode(type_name: str, item: discovery_pb2.Resource) -> Decoded:
     if has_status(type_name) and envelope.HasField("status") and envelope.status.value:
         status = _json(envelope.status.value, f"{type_name} status")
     spec = _unpack_spec(type_name, envelope.spec)
-    return Decoded(type_name, meta.mesh, meta.name, dict(meta.labels), spec, status)
+    return Decoded(type_name, meta.mesh, meta.name, _labels(meta.labels), spec, status)
+
+
+def _labels(given: Mapping[str, str]) -> dict[str, str]:
+    """Label keys, and the values of labels most resources share, as one string object
+    each: a control plane keeps hundreds of thousands of these."""
+    return {
+        sys.intern(key): sys.intern(value) if key in SHARED_LABEL_VALUES else value
+        for key, value in given.items()
+    }
 
 
 def from_xds(type_name: str, item: discovery_pb2.Resource) -> Resource:
