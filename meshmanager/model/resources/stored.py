@@ -31,6 +31,8 @@ def _kept_json(value: Any) -> bytes:
     (4 KiB at least, 7 times a typical dataplane spec), which a cache of 200,000 specs
     would keep."""
     return memoryview(orjson.dumps(value)).tobytes()
+
+
 _FIELDS = (
     "type",
     "mesh",
