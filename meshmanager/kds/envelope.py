@@ -46,6 +46,7 @@ from meshmanager.kds.generated.kuma.mesh.v1alpha1 import (
     zoneegressinsight_pb2,
 )
 from meshmanager.kds.generated.kuma.system.v1alpha1 import config_pb2, secret_pb2
+from meshmanager.kds.protojson import message_to_dict
 from meshmanager.model.resources.registry import BY_NAME, Style
 from meshmanager.model.resources.stored import Resource
 
@@ -171,7 +172,7 @@ def _unpack_spec(type_name: str, spec: any_pb2.Any) -> Any:
         message.ParseFromString(spec.value)
     except DecodeError as error:
         raise EnvelopeError(f"{type_name}: spec is not a valid protobuf: {error}") from None
-    return json_format.MessageToDict(message)
+    return message_to_dict(message)
 
 
 def _json(data: bytes, what: str) -> Any:
