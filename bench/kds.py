@@ -5,6 +5,7 @@ zones (meshmanager.kds.simulator) in this process, over loopback.
     .venv/bin/python -m bench.kds syncup [--zones 100] [--dataplanes 1000]
     .venv/bin/python -m bench.kds storm [--zones 1000]
     .venv/bin/python -m bench.kds idle [--control-planes 1000] [--zones 10] [--seconds 30]
+        [--processes 4]   # idle: the zones run in these many processes of bench.zone_worker
 
 Targets (issue 4, on 2 cores): a policy PUT is received and ACKed by all 100 zones with
 p50 <= 50 ms and p99 <= 200 ms; 100 zones x 1,000 dataplanes with insights reach the
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -258,22 +260,55 @@ async def idle(server: Server, args: argparse.Namespace) -> None:
             cp_id = await _control_plane(client, f"idle-{c}")
             zones = await _zones(client, cp_id, args.zones, f"cp{c}-zone-")
             addresses.update(zones)
-    fleet = ZoneFleet.build(addresses, ZoneOptions(ca_pem=server.ca))
-    fleet.start()
-    await fleet.wait_connected(900)
-    await fleet.wait_synced(900)
+    print(f"  {len(addresses)} zones created; connecting them from {args.processes} processes")
+    connecting = time.perf_counter()
+    workers = await _zone_workers(server, addresses, args.processes)
+    print(f"  all connected and in sync after {time.perf_counter() - connecting:.0f} s")
     await asyncio.sleep(args.settle)
     before, started = server.cpu_seconds(), time.perf_counter()
     await asyncio.sleep(args.seconds)
     used = server.cpu_seconds() - before
     share = used / (time.perf_counter() - started) * 100
     rss = rss_mb(server.pid)
-    await fleet.stop()
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.close()
+    await asyncio.gather(*(worker.wait() for worker in workers))
     print(
         f"idle: {args.control_planes} control planes x {args.zones} zones ="
         f" {len(addresses)} connected zones; server CPU {share:.2f} % of one core over"
         f" {args.seconds} s (target <= 5 %); RSS {rss:.0f} MB"
     )
+
+
+async def _zone_workers(
+    server: Server, addresses: dict[str, str], processes: int
+) -> list[asyncio.subprocess.Process]:
+    """Processes of simulated zones (bench.zone_worker), each with a share of the zones,
+    once all of them print that their zones are connected and in sync."""
+    names = sorted(addresses)
+    workers = []
+    for n in range(processes):
+        share = {name: addresses[name] for name in names[n::processes]}
+        path = server.workdir / f"zones-{n}.json"
+        path.write_text(json.dumps(share))
+        workers.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench.zone_worker",
+                str(path),
+                str(server.workdir / "kds-tls" / "ca.pem"),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+        )
+    for worker in workers:
+        assert worker.stdout is not None
+        line = await worker.stdout.readline()
+        if line.strip() != b"ready":
+            raise RuntimeError(f"a zone worker failed: {line!r}")
+    return workers
 
 
 SCENARIOS: dict[str, Callable[[Server, argparse.Namespace], Any]] = {
@@ -293,6 +328,7 @@ def main() -> None:
     parser.add_argument("--control-planes", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--settle", type=float, default=10)
+    parser.add_argument("--processes", type=int, default=4, help="idle: zone processes")
     args = parser.parse_args()
     defaults = {"propagation": 100, "syncup": 100, "storm": 1000, "idle": 10}
     args.zones = args.zones or defaults[args.scenario]
