@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 import uuid
 from collections.abc import Callable
@@ -86,5 +87,28 @@ def test_demo_zones_connect_sync_up_and_reconnect_after_a_restart(tmp_path: Path
         assert _demo_control_plane(server) == cp
         _eventually(lambda: _zones_online(server, cp))
         _eventually(lambda: _dataplanes_synced(server, cp))
+    finally:
+        assert server.terminate() == 0
+
+
+def test_zones_of_a_killed_server_read_offline_once_it_is_back(tmp_path: Path) -> None:
+    """SIGKILL leaves the demo zones recorded as connected; the restarted sole replica
+    (without --demo, so nothing reconnects) finalizes them and their proxies."""
+    server = _demo_server(tmp_path)
+    cp = _demo_control_plane(server)
+    _eventually(lambda: _zones_online(server, cp))
+    _eventually(lambda: _dataplanes_synced(server, cp))
+    assert server.kill() == -signal.SIGKILL
+    env = {"MESHMANAGER_ADMIN_TOKEN": TOKEN}
+    server = ServerProcess(tmp_path, f"sqlite:///{tmp_path}/mm.db", env=env).start()
+    try:
+        zones = _get(server, f"/v1/mesh/control-planes/{cp}/zones")["data"]
+        assert [z["online"] for z in zones] == [False, False]
+        api = f"/v1/mesh/control-planes/{cp}/api"
+        for item in _get(server, f"{api}/zones/_overview")["items"]:
+            assert item["zoneInsight"]["subscriptions"][-1]["disconnectTime"]
+        insight = _get(server, f"{api}/global-insight")
+        assert insight["dataplanes"]["standard"]["online"] == 0
+        assert insight["zones"]["controlPlanes"]["online"] == 0
     finally:
         assert server.terminate() == 0

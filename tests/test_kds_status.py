@@ -15,7 +15,7 @@ from meshmanager.kds.auth import ZoneIdentity
 from meshmanager.kds.status import StatusRecorder, Subscription
 from meshmanager.model.resources.stored import CpScope, Resource
 from meshmanager.store import Store
-from meshmanager.store.resources import Change
+from meshmanager.store.resources import Change, Create
 from meshmanager.store.schema import zones
 from meshmanager.store.types import utcnow
 from meshmanager.store.zones import ZONE_STALE_AFTER, ZoneSettings
@@ -67,3 +67,64 @@ async def test_a_save_cancelled_mid_write_does_not_make_the_next_one_conflict(
     subscriptions = insight.spec["subscriptions"]
     assert len(subscriptions) == 2  # the cancelled save's subscription is kept
     assert subscriptions[-1].get("disconnectTime")
+
+
+async def _connected_zone(
+    store: Store, recorder: StatusRecorder, name: str, org_id: uuid.UUID
+) -> ZoneIdentity:
+    cp_id = (await store.control_planes.create_owned(org_id, _fields(f"cp-{name}"))).item.id
+    await store.zones.create(org_id, cp_id, ZoneSettings(name))
+    identity = ZoneIdentity(org_id, cp_id, name, uuid.uuid4())
+    await recorder.opened(Subscription(identity, f"{name}-instance", None, {}))
+    proxy = {"subscriptions": [{"id": "s1", "connectTime": "2026-11-28T10:00:00Z"}]}
+    labels = {"kuma.io/zone": name, "kuma.io/origin": "zone"}
+    await store.resources.write(
+        identity.scope, [Create(Resource("DataplaneInsight", "default", "web-1", proxy, labels))]
+    )
+    return identity
+
+
+async def _as_if_last_seen_long_ago(store: Store, identity: ZoneIdentity) -> None:
+    stale = utcnow() - ZONE_STALE_AFTER - timedelta(seconds=1)
+    async with store.write() as conn:
+        await conn.execute(
+            update(zones).where(zones.c.name == identity.zone).values(last_seen_at=stale)
+        )
+
+
+async def _is_finalized(store: Store, identity: ZoneIdentity) -> bool:
+    insight = await store.resources.get(identity.scope, "ZoneInsight", "", identity.zone)
+    proxy = await store.resources.get(identity.scope, "DataplaneInsight", "default", "web-1")
+    assert insight is not None and proxy is not None
+    ends = [
+        s.get("disconnectTime")
+        for s in (insight.spec["subscriptions"][-1], proxy.spec["subscriptions"][-1])
+    ]
+    return all(ends)
+
+
+async def test_a_zone_whose_server_died_is_finalized_once_stale(store: Store) -> None:
+    """The server holding the zone was killed: nobody recorded the disconnect. Another
+    server (or this one, restarted) finalizes its insight and its proxies' insights."""
+    org_id = await _org(store)
+    died_with_server = StatusRecorder(store)
+    abandoned = await _connected_zone(store, died_with_server, "zone-1", org_id)
+    survivor = StatusRecorder(store)
+    live = await _connected_zone(store, survivor, "zone-2", org_id)
+    await _as_if_last_seen_long_ago(store, abandoned)
+    await _as_if_last_seen_long_ago(store, live)  # stale in the table, but its stream is here
+    await survivor.finalize_abandoned()
+    assert await _is_finalized(store, abandoned)
+    assert await store.zones.online_names(abandoned.org_id, abandoned.cp_id) == []
+    assert not await _is_finalized(store, live)
+
+
+async def test_a_recently_seen_zone_is_left_alone_unless_the_sole_replica_restarts(
+    store: Store,
+) -> None:
+    zone = await _connected_zone(store, StatusRecorder(store), "zone-1", await _org(store))
+    restarted = StatusRecorder(store)
+    await restarted.finalize_abandoned()
+    assert not await _is_finalized(store, zone)  # another replica may hold it
+    await restarted.finalize_abandoned(starting=True)
+    assert await _is_finalized(store, zone) == store.dialect.exclusive_writer

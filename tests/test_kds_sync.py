@@ -8,6 +8,7 @@ envoy-admin streams and the end status of streams."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from meshmanager.kds import connections
 from meshmanager.kds.simulator import ZoneSimulator
 from meshmanager.model.resources import labels as kuma_labels
 from meshmanager.model.resources.naming import hashed_name
@@ -262,8 +264,14 @@ async def _refused(zone: ZoneSimulator) -> tuple[str, str, str]:
 
 
 async def test_unknown_missing_and_mismatched_credentials_are_refused(
-    kds: Kds, store: Store, cp: CpScope
+    kds: Kds,
+    store: Store,
+    cp: CpScope,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(connections, "refusals", connections.RefusalLog())
+    caplog.set_level(logging.WARNING, logger="meshmanager.kds.connections")
     credential = await new_zone(store, cp, "zone-1")
     unknown = await _refused(kds.zone("zone-1", "mzc_" + "x" * 40))
     assert unknown[1] == "UNAUTHENTICATED" and "unknown" in unknown[2]
@@ -274,6 +282,11 @@ async def test_unknown_missing_and_mismatched_credentials_are_refused(
     for zone in kds.zones:
         assert zone.received() == []
         assert zone.observed.crashed is None
+    # The operator sees each refusal once, with the zone and the reason, not once per RPC.
+    logged = [r.fields for r in caplog.records if r.getMessage() == "zone refused"]  # type: ignore[attr-defined]
+    assert sorted((f["zone"], f["reason"]) for f in logged) == sorted(
+        {("zone-1", unknown[2]), ("zone-1", missing[2]), ("zone-2", other_name[2])}
+    )
 
 
 async def test_a_kong_mesh_style_bearer_credential_is_accepted(

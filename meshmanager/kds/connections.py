@@ -4,6 +4,8 @@ a zone ends them, and the envoy-admin forwarder finds a zone's streams."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -12,8 +14,10 @@ from uuid import UUID
 import grpc
 
 from meshmanager.kds.auth import Refused, ZoneIdentity
+from meshmanager.observability import log_fields
 from meshmanager.store.events import Event, ZoneAccessRevoked
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 ZoneKey = tuple[UUID, str]  # (control plane, zone)
 
@@ -96,6 +100,34 @@ def _discard_outcome(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
+class RefusalLog:
+    """Logs refused zones for the operator, once a minute per zone and reason: a zone
+    with a bad credential retries its six RPCs every few seconds."""
+
+    def __init__(self, every_seconds: float = 60.0) -> None:
+        self.every_seconds = every_seconds
+        self._last: dict[tuple[str, str, str], float] = {}
+
+    def refused(self, context: grpc.aio.ServicerContext[Any, Any], refused: Refused) -> None:
+        zone = dict(context.invocation_metadata() or ()).get("client-id", "")
+        host = context.peer().rsplit(":", 1)[0]
+        key = (host, str(zone), refused.message)
+        now = time.monotonic()
+        if now - self._last.get(key, -self.every_seconds) < self.every_seconds:
+            return
+        if len(self._last) > MAX_REMEMBERED_REFUSALS:
+            self._last.clear()
+        self._last[key] = now
+        log.warning(
+            "zone refused",
+            extra=log_fields(zone=zone, peer=host, code=refused.code.name, reason=refused.message),
+        )
+
+
+MAX_REMEMBERED_REFUSALS = 10_000
+refusals = RefusalLog()
+
+
 async def refuse_on_error(
     context: grpc.aio.ServicerContext[Any, Any], handler: Callable[[], Awaitable[None]]
 ) -> None:
@@ -103,4 +135,5 @@ async def refuse_on_error(
     try:
         await handler()
     except Refused as refused:
+        refusals.refused(context, refused)
         await context.abort(refused.code, refused.message)

@@ -24,6 +24,7 @@ from meshmanager.kds.services import KdsServices
 from meshmanager.kds.status import Subscription
 from meshmanager.model.resources import naming
 from meshmanager.model.resources.stored import Resource
+from meshmanager.observability import log_fields
 
 log = logging.getLogger(__name__)
 
@@ -126,11 +127,12 @@ class GlobalToZoneStream:
             self.subscription.rejected(type_name)
             log.warning(
                 "zone rejected a KDS response",
-                extra={
-                    "zone": self.identity.zone,
-                    "type": type_name,
-                    "error": request.error_detail.message,
-                },
+                extra=log_fields(
+                    zone=self.identity.zone,
+                    cp=str(self.identity.cp_id),
+                    type=type_name,
+                    error=request.error_detail.message,
+                ),
             )
         else:
             self.subscription.acknowledged(type_name)

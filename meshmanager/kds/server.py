@@ -42,6 +42,7 @@ from meshmanager.kds.zone_to_global import ZoneToGlobalStream
 from meshmanager.model.errors import Conflict
 from meshmanager.model.resources import signing
 from meshmanager.model.resources.stored import CpScope
+from meshmanager.observability import log_fields
 from meshmanager.store.base import Store
 from meshmanager.store.resources import Create, ResourceQuery
 
@@ -116,12 +117,13 @@ class KdsHandlers:
         await ensure_zone_token_signing_key(self.services.store, identity.scope)
         stream = GlobalToZoneStream(self.services, identity, features, subscription, context.write)
         await self.services.status.opened(subscription)
-        log.info("zone connected", extra={"zone": identity.zone, "cp": str(identity.cp_id)})
+        fields = log_fields(zone=identity.zone, cp=str(identity.cp_id), peer=context.peer())
+        log.info("zone connected", extra=fields)
         try:
             await self._connected(context, identity, lambda: stream.run(first, requests))
         finally:
+            log.info("zone disconnected", extra=fields)  # first: the shield below may raise
             await asyncio.shield(self.services.status.closed(subscription))
-            log.info("zone disconnected", extra={"zone": identity.zone, "cp": str(identity.cp_id)})
 
     async def zone_to_global(self, responses: AsyncIterator[Any], context: Context) -> None:
         async def handle() -> None:
@@ -236,6 +238,8 @@ class KdsServer:
         self._safety_net: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        # Before zones can connect: what a crash left recorded as connected is not.
+        await self.services.status.finalize_abandoned(starting=True)
         await self.server.start()
         self.services.status.start()
         self._safety_net = asyncio.create_task(self._reconcile_forever())

@@ -26,6 +26,7 @@ from meshmanager.kds.generated.kuma.system.v1alpha1 import zone_insight_pb2
 from meshmanager.model.errors import Conflict, NotFound
 from meshmanager.model.resources.insights import is_online
 from meshmanager.model.resources.stored import CpScope, Resource
+from meshmanager.observability import log_fields
 from meshmanager.store.base import Store
 from meshmanager.store.resources import Create, Update
 
@@ -180,6 +181,33 @@ class StatusRecorder:
             await self.store.zones.mark_disconnected(identity.org_id, identity.cp_id, identity.zone)
             await self._disconnect_proxies(identity.scope, identity.zone)
 
+    async def finalize_abandoned(self, starting: bool = False) -> None:
+        """Kuma's subscription finalizer: a zone whose server died without recording its
+        disconnect is offline, and so are its proxies. A sole replica that is `starting`
+        holds no connection yet, so every zone still recorded as connected is abandoned."""
+        any_age = starting and self.store.dialect.exclusive_writer
+        live = {(s.identity.cp_id, s.identity.zone) for s in self.live}
+        for org_id, cp_id, zone in await self.store.zones.abandoned(any_age):
+            if (cp_id, zone) in live:
+                continue
+            scope = CpScope(org_id, cp_id)
+            with contextlib.suppress(Conflict, NotFound):  # the zone is back meanwhile
+                await self._finalize_insight(scope, zone)
+            await self.store.zones.mark_disconnected(org_id, cp_id, zone)
+            await self._disconnect_proxies(scope, zone)
+            log.info("abandoned zone set offline", extra=log_fields(zone=zone, cp=str(cp_id)))
+
+    async def _finalize_insight(self, scope: CpScope, zone: str) -> None:
+        lock = self._writing.setdefault((scope, zone), asyncio.Lock())
+        async with lock:
+            insight = await self.store.resources.get(scope, "ZoneInsight", "", zone)
+            if insight is None:
+                return
+            moment = _timestamp(datetime.now(UTC))
+            await self.store.resources.write(
+                scope, [Update(insight.with_changes(spec=_disconnected(insight.spec, moment)))]
+            )
+
     async def _disconnect_proxies(self, scope: CpScope, zone: str) -> None:
         """The proxies of a zone that went offline are no longer known to be online:
         their open subscriptions end now (a reconnecting zone sends their real state).
@@ -209,6 +237,7 @@ class StatusRecorder:
                 if time.monotonic() - last_touch >= TOUCH_SECONDS:
                     last_touch = time.monotonic()
                     await self.touch_live_zones()
+                    await self.finalize_abandoned()
             except Exception:
                 log.exception("writing zone insights failed; retrying")
 

@@ -29,6 +29,7 @@ from meshmanager.model.errors import Conflict, NotFound
 from meshmanager.model.resources.registry import BY_NAME, Sync
 from meshmanager.model.resources.stored import Resource
 from meshmanager.model.resources.validation.synced import synced_problems
+from meshmanager.observability import log_fields
 from meshmanager.store.resources import Change, Create, Delete, Update
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,12 @@ class ZoneToGlobalStream:
             request.error_detail.CopyFrom(status_pb2.Status(message=message))
             log.info(
                 "NACK to zone",
-                extra={"zone": self.identity.zone, "type": response.type_url, "error": message},
+                extra=log_fields(
+                    zone=self.identity.zone,
+                    cp=str(self.identity.cp_id),
+                    type=response.type_url,
+                    error=message,
+                ),
             )
         return request
 

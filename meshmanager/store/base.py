@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from meshmanager.model.resources.stored import CpScope
+from meshmanager.observability import log_fields
 from meshmanager.store.dialects import StoreDialect, dialect_for
 from meshmanager.store.events import StoreEvents, ZoneAccessRevoked
 
@@ -79,7 +80,7 @@ class Store:
         async with self.write() as conn:
             await self.dialect.lock_for_migration(conn)
             await conn.run_sync(_upgrade, revision)
-        log.info("store migrated", extra={"fields": {"revision": revision}})
+        log.info("store migrated", extra=log_fields(revision=revision))
 
     async def current_revision(self) -> str | None:
         async with self.read() as conn:
@@ -121,7 +122,9 @@ class Store:
             scope = CpScope(uuid.UUID(org_id), uuid.UUID(cp_id))
             revision = int(what) if kind == "write" else 0
         except ValueError:
-            log.warning("ignoring a malformed change notification", extra={"payload": payload})
+            log.warning(
+                "ignoring a malformed change notification", extra=log_fields(payload=payload)
+            )
             return
         if instance == self.instance_id:
             return

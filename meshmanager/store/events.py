@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
+from meshmanager.observability import log_fields
+
 log = logging.getLogger(__name__)
 
 
@@ -55,4 +57,4 @@ class StoreEvents:
             try:
                 listener(event)
             except Exception:  # one broken listener must not stop the others
-                log.exception("store event listener failed", extra={"event": repr(event)})
+                log.exception("store event listener failed", extra=log_fields(event=repr(event)))

@@ -247,6 +247,22 @@ class ZoneRepository:
         ZONE_STALE_AFTER reads offline (its replica may have died)."""
         await self._set_state(org_id, cp_id, name, last_seen_at=utcnow())
 
+    async def abandoned(self, any_age: bool = False) -> list[tuple[UUID, UUID, str]]:
+        """(org, control plane, zone) of the zones recorded as connected whose server
+        stopped touching them (it died without recording the disconnect), or, with
+        `any_age`, of every zone recorded as connected (a sole replica starting up)."""
+        still_open = and_(
+            zones.c.connected_at.is_not(None),
+            or_(zones.c.disconnected_at.is_(None), zones.c.disconnected_at < zones.c.connected_at),
+        )
+        if not any_age:
+            still_open = and_(still_open, zones.c.last_seen_at <= utcnow() - ZONE_STALE_AFTER)
+        async with self.store.read() as conn:
+            rows = await conn.execute(
+                select(zones.c.org_id, zones.c.cp_id, zones.c.name).where(still_open)
+            )
+            return [(row.org_id, row.cp_id, row.name) for row in rows]
+
     async def online_names(self, org_id: UUID, cp_id: UUID) -> list[str]:
         async with self.store.read() as conn:
             return await online_zone_names(conn, org_id, cp_id, utcnow())
