@@ -22,13 +22,19 @@ from meshmanager.store.zones import ZONE_STALE_AFTER, ZoneSettings
 from tests.test_store import _fields, _org
 
 
-async def test_live_zones_are_touched_so_they_stay_online(store: Store) -> None:
-    org_id = await _org(store)
+async def _opened_zone(store: Store, recorder: StatusRecorder, org_id: uuid.UUID) -> ZoneIdentity:
+    """zone-1 of a new control plane, with one subscription open on `recorder`."""
     cp_id = (await store.control_planes.create_owned(org_id, _fields("cp"))).item.id
     await store.zones.create(org_id, cp_id, ZoneSettings("zone-1"))
-    recorder = StatusRecorder(store)
     identity = ZoneIdentity(org_id, cp_id, "zone-1", uuid.uuid4())
-    await recorder.opened(Subscription(identity, "zone-1-abcd", None, {}))
+    await recorder.opened(Subscription(identity, "zone-1-first", None, {}))
+    return identity
+
+
+async def test_live_zones_are_touched_so_they_stay_online(store: Store) -> None:
+    recorder = StatusRecorder(store)
+    identity = await _opened_zone(store, recorder, await _org(store))
+    org_id, cp_id = identity.org_id, identity.cp_id
     assert await store.zones.online_names(org_id, cp_id) == ["zone-1"]
     async with store.write() as conn:  # as if connected long ago and never seen since
         stale = utcnow() - ZONE_STALE_AFTER - timedelta(seconds=1)
@@ -44,12 +50,8 @@ async def test_a_save_cancelled_mid_write_does_not_make_the_next_one_conflict(
     """A zone whose RPC ends while its insight is being written: the cancelled save lets
     go of the zone's lock before its write commits, and the save on disconnect merges
     into what it wrote instead of failing on the stale version."""
-    org_id = await _org(store)
-    cp_id = (await store.control_planes.create_owned(org_id, _fields("cp"))).item.id
-    await store.zones.create(org_id, cp_id, ZoneSettings("zone-1"))
     recorder = StatusRecorder(store)
-    identity = ZoneIdentity(org_id, cp_id, "zone-1", uuid.uuid4())
-    await recorder.opened(Subscription(identity, "zone-1-first", None, {}))
+    identity = await _opened_zone(store, recorder, await _org(store))
     write, queued = store.resources.write, asyncio.Event()
 
     async def write_and_tell(scope: CpScope, changes: Sequence[Change]) -> list[Resource]:

@@ -63,6 +63,13 @@ def _policy(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
     return {"type": kind, "mesh": "default", "name": name, "spec": spec}
 
 
+def _to_mesh(default: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "targetRef": {"kind": "Mesh"},
+        "to": [{"targetRef": {"kind": "Mesh"}, "default": default}],
+    }
+
+
 POLICIES = (
     _policy(
         "MeshTrafficPermission",
@@ -75,29 +82,9 @@ POLICIES = (
     _policy(
         "MeshTimeout",
         "backend-timeouts",
-        {
-            "targetRef": {"kind": "Mesh"},
-            "to": [
-                {
-                    "targetRef": {"kind": "Mesh"},
-                    "default": {"connectionTimeout": "3s", "http": {"requestTimeout": "10s"}},
-                }
-            ],
-        },
+        _to_mesh({"connectionTimeout": "3s", "http": {"requestTimeout": "10s"}}),
     ),
-    _policy(
-        "MeshRetry",
-        "retry-on-5xx",
-        {
-            "targetRef": {"kind": "Mesh"},
-            "to": [
-                {
-                    "targetRef": {"kind": "Mesh"},
-                    "default": {"http": {"numRetries": 3, "retryOn": ["5xx"]}},
-                }
-            ],
-        },
-    ),
+    _policy("MeshRetry", "retry-on-5xx", _to_mesh({"http": {"numRetries": 3, "retryOn": ["5xx"]}})),
 )
 
 

@@ -20,6 +20,7 @@ from meshmanager.model.resources.legacy_matching import (
     selectors,
 )
 from meshmanager.model.resources.matching import (
+    CONNECTION_POLICIES,
     WILDCARD,
     Decoded,
     Proxy,
@@ -28,13 +29,10 @@ from meshmanager.model.resources.matching import (
     tags_match,
 )
 
-CONNECTION_POLICY_TYPES = (
-    "CircuitBreaker",
-    "FaultInjection",
-    "HealthCheck",
-    "RateLimit",
-    "Retry",
-    "Timeout",
+# What a route destination gets; the gateway's TrafficLog, TrafficPermission and
+# TrafficRoute work differently.
+CONNECTION_POLICY_TYPES = tuple(
+    sorted(CONNECTION_POLICIES - {"TrafficLog", "TrafficPermission", "TrafficRoute"})
 )
 _ROUTE_KINDS = {"http": ("HTTP", "HTTPS"), "tcp": ("TCP", "TLS")}
 # Listener protocols whose virtual hosts are told apart by hostname (SNI).

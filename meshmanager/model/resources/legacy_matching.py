@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshmanager.model.resources.matching import (
+    CONNECTION_POLICIES,
     SERVICE_TAG,
     WILDCARD,
     Decoded,
@@ -28,19 +29,7 @@ from meshmanager.model.resources.matching import (
     tags_match,
 )
 
-LEGACY_POLICY_TYPES = (
-    "CircuitBreaker",
-    "FaultInjection",
-    "HealthCheck",
-    "ProxyTemplate",
-    "RateLimit",
-    "Retry",
-    "Timeout",
-    "TrafficLog",
-    "TrafficPermission",
-    "TrafficRoute",
-    "TrafficTrace",
-)
+LEGACY_POLICY_TYPES = tuple(sorted(CONNECTION_POLICIES | {"ProxyTemplate", "TrafficTrace"}))
 Rank = tuple[int, int]  # tags, exact tags: the more tags, the more specific
 NO_RANK: Rank = (0, 0)
 Policies = Mapping[str, Sequence[Decoded]]  # old-style policies of a mesh, by type
