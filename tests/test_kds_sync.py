@@ -8,6 +8,7 @@ envoy-admin streams and the end status of streams."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -441,3 +442,19 @@ async def test_the_zone_sim_command_syncs_and_prints(
     assert '"kuma-cluster-id"' in result.output
     dataplanes = await _global(store, cp, "Dataplane")
     assert len(dataplanes) == 4
+
+
+async def test_a_stopped_zone_leaves_no_pending_task_behind(
+    kds: Kds, store: Store, cp: CpScope
+) -> None:
+    reported: list[str] = []
+    asyncio.get_running_loop().set_exception_handler(
+        lambda _loop, context: reported.append(str(context.get("message")))
+    )
+    zone = kds.zone("zone-1", await new_zone(store, cp, "zone-1"))
+    zone.add_dataplanes(3)
+    await zone.wait_synced()
+    await zone.stop()
+    await asyncio.sleep(0.05)
+    gc.collect()
+    assert reported == []

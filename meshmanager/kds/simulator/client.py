@@ -773,16 +773,18 @@ class _ZoneXdsServer:
             while True:
                 get = asyncio.ensure_future(queue.get())
                 woken = asyncio.ensure_future(changed.wait())
-                await asyncio.wait({get, woken}, return_when=asyncio.FIRST_COMPLETED)
-                woken.cancel()
-                if get.done():
+                try:
+                    await asyncio.wait({get, woken}, return_when=asyncio.FIRST_COMPLETED)
+                finally:  # also when this stream is cancelled: no waiter is left behind
+                    woken.cancel()
+                    if not get.done():
+                        get.cancel()
+                if get.done() and not get.cancelled():
                     request = get.result()
                     if request is None:
                         await reader  # re-raises what ended the stream
                         return  # io.EOF: "ZoneToGlobalSync finished gracefully"
                     await self.on_request(request)
-                else:
-                    get.cancel()
                 if changed.is_set():
                     changed.clear()
                     await self.push_changes()
