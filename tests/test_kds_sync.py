@@ -444,16 +444,21 @@ async def test_the_zone_sim_command_syncs_and_prints(
     assert len(dataplanes) == 4
 
 
-async def test_a_stopped_zone_leaves_no_pending_task_behind(
+async def test_a_refused_and_stopped_zone_leaves_no_task_behind(
     kds: Kds, store: Store, cp: CpScope
 ) -> None:
     reported: list[str] = []
     asyncio.get_running_loop().set_exception_handler(
-        lambda _loop, context: reported.append(str(context.get("message")))
+        lambda _loop, context: reported.append(f"{context.get('message')} {context.get('task')}")
     )
     zone = kds.zone("zone-1", await new_zone(store, cp, "zone-1"))
     zone.add_dataplanes(3)
     await zone.wait_synced()
+    await store.zones.rotate(cp.org_id, cp.cp_id, "zone-1")  # the server ends its streams
+    await eventually(
+        lambda: next((e for e in zone.observed.errors if e[1] == "UNAUTHENTICATED"), None),
+        what="the refusal",
+    )
     await zone.stop()
     await asyncio.sleep(0.05)
     gc.collect()

@@ -22,6 +22,7 @@ from meshmanager.kds.auth import ZoneIdentity
 from meshmanager.kds.feed import Watcher
 from meshmanager.kds.services import KdsServices
 from meshmanager.kds.status import Subscription
+from meshmanager.kds.waiting import next_or_wakeup
 from meshmanager.model.resources import naming
 from meshmanager.model.resources.stored import Resource
 from meshmanager.observability import log_fields
@@ -98,18 +99,12 @@ class GlobalToZoneStream:
         reader: asyncio.Task[None],
     ) -> None:
         while True:
-            get = asyncio.ensure_future(queue.get())
-            woken = asyncio.ensure_future(watcher.wakeup.wait())
-            await asyncio.wait({get, woken}, return_when=asyncio.FIRST_COMPLETED)
-            woken.cancel()
-            if get.done():
-                request = get.result()
+            got, request = await next_or_wakeup(queue, watcher.wakeup)
+            if got:
                 if request is None:
                     await reader  # re-raises what ended the reading
                     return
                 await self.on_request(request)
-            else:
-                get.cancel()
             if watcher.wakeup.is_set():
                 await self.on_change(watcher.take())
 

@@ -47,6 +47,7 @@ from meshmanager.kds.simulator.zone_store import (
     provided_by_this_zone,
     to_global,
 )
+from meshmanager.kds.waiting import next_or_wakeup
 from meshmanager.model.resources.stored import Resource
 from meshmanager.model.resources.validation.synced import synced_resource_problems
 
@@ -771,16 +772,8 @@ class _ZoneXdsServer:
         reader = asyncio.create_task(self._read(queue))
         try:
             while True:
-                get = asyncio.ensure_future(queue.get())
-                woken = asyncio.ensure_future(changed.wait())
-                try:
-                    await asyncio.wait({get, woken}, return_when=asyncio.FIRST_COMPLETED)
-                finally:  # also when this stream is cancelled: no waiter is left behind
-                    woken.cancel()
-                    if not get.done():
-                        get.cancel()
-                if get.done() and not get.cancelled():
-                    request = get.result()
+                got, request = await next_or_wakeup(queue, changed)
+                if got:
                     if request is None:
                         await reader  # re-raises what ended the stream
                         return  # io.EOF: "ZoneToGlobalSync finished gracefully"
@@ -790,6 +783,8 @@ class _ZoneXdsServer:
                     await self.push_changes()
         finally:
             reader.cancel()
+            if reader.done() and not reader.cancelled():
+                reader.exception()  # the stream's end, which the caller already handles
             self.zone.store.unwatch(changed)
 
     async def _read(self, queue: asyncio.Queue[Any]) -> None:
