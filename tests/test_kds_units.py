@@ -327,10 +327,33 @@ async def test_a_refused_connection_tells_its_other_rpcs_why(
     node = base_pb2.Node(id="zone-1")
     with pytest.raises(auth.Refused, match="revoked"):
         await authenticator.authenticate_sync(sync_call, "zone-1", node)  # type: ignore[arg-type]
-    authenticator.unbind(sync_call)  # type: ignore[arg-type]
+    authenticator.unbind(sync_call, "zone-1")  # type: ignore[arg-type]
     other = _Context("ipv4:10.0.0.1:4000")
     with pytest.raises(auth.Refused, match="revoked"):
         await authenticator.authenticate_other(other, "zone-1")  # type: ignore[arg-type]
+
+
+class _OneZoneCredential:
+    async def check_credential(self, secret: str) -> Any:
+        ids = {"org_id": uuid.uuid4(), "cp_id": uuid.uuid4(), "credential_id": uuid.uuid4()}
+        return type("Found", (), {"outcome": "ok", "zone": "zone-2", **ids})()
+
+
+async def test_a_port_reused_by_another_zone_gets_that_zones_own_identity() -> None:
+    """zone-1's refused connection left its reason for its own RPCs; zone-2's next
+    connection got the same client port (loopback, NAT) and must not inherit it."""
+    authenticator = auth.Authenticator(_NoCredentials())
+    port = "ipv4:10.0.0.1:4000"
+    node = base_pb2.Node(id="zone-1")
+    refused_call = _Context(port, authorization="Bearer mzc_x")
+    with pytest.raises(auth.Refused, match="revoked"):
+        await authenticator.authenticate_sync(refused_call, "zone-1", node)  # type: ignore[arg-type]
+    authenticator.unbind(refused_call, "zone-1")  # type: ignore[arg-type]
+    authenticator.credentials = _OneZoneCredential()
+    sync_call = _Context(port, authorization="Bearer mzc_x")
+    identity = await authenticator.authenticate_sync(sync_call, "zone-2", node)  # type: ignore[arg-type]
+    other = await authenticator.authenticate_other(_Context(port), "zone-2")  # type: ignore[arg-type]
+    assert other == identity and other.zone == "zone-2"
 
 
 async def test_an_rpc_whose_connection_never_authenticates_is_refused_and_forgotten(

@@ -142,7 +142,9 @@ class CredentialStore(Protocol):
 class Authenticator:
     def __init__(self, credentials: CredentialStore) -> None:
         self.credentials = credentials
-        self._bindings: dict[str, _Binding] = {}
+        # By (TCP peer, client-id): loopback or NAT may hand a closed connection's port
+        # to another zone's connection while the old binding is still remembered.
+        self._bindings: dict[tuple[str, str], _Binding] = {}
 
     async def check(self, credential: str, zone: str) -> ZoneIdentity:
         found = await self.credentials.check_credential(credential)
@@ -162,7 +164,10 @@ class Authenticator:
     ) -> ZoneIdentity:
         """For GlobalToZoneSync, given the node of its first request: authenticates and
         binds the connection's peer, so the zone's other RPCs find their identity."""
-        binding = self._bindings.setdefault(context.peer(), _Binding())
+        key = (context.peer(), zone)
+        binding = self._bindings.get(key)
+        if binding is None or binding.ready.is_set():  # none, or an earlier connection's
+            binding = self._bindings[key] = _Binding()
         try:
             identity = await self._identify(context, zone, node)
         except Refused as refused:
@@ -183,7 +188,7 @@ class Authenticator:
             raise Refused(
                 grpc.StatusCode.UNAUTHENTICATED,
                 "no zone credential: configure the zone's global address as"
-                " grpcs://<host>:<port>/<credential> (multizone.zone.globalAddress),"
+                " grpcs://<zone>:<credential>@<host>:<port> (multizone.zone.globalAddress),"
                 " or send 'authorization: Bearer <credential>'",
             )
         return await self.check(credential, zone)
@@ -196,12 +201,12 @@ class Authenticator:
         credential = bearer_credential(context)
         if credential is not None:
             return await self.check(credential, zone)
-        peer = context.peer()
-        binding = self._bindings.setdefault(peer, _Binding())
+        key = (context.peer(), zone)
+        binding = self._bindings.setdefault(key, _Binding())
         try:
             await asyncio.wait_for(binding.ready.wait(), BIND_WAIT_SECONDS)
         except TimeoutError:
-            self._forget(peer, binding)
+            self._forget(key, binding)
             raise Refused(
                 grpc.StatusCode.UNAUTHENTICATED,
                 "this connection never authenticated: its GlobalToZoneSync stream did not"
@@ -210,20 +215,20 @@ class Authenticator:
         if binding.refusal is not None:
             raise binding.refusal
         assert binding.identity is not None
-        if binding.identity.zone != zone:
-            raise Refused(grpc.StatusCode.UNAUTHENTICATED, "client-id differs between RPCs")
         return binding.identity
 
-    def unbind(self, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+    def unbind(self, context: grpc.aio.ServicerContext[Any, Any], zone: str) -> None:
         """When the connection's GlobalToZoneSync ends. A refusal is kept a while, so
         that the zone's other RPCs on this connection get its reason, not a timeout."""
-        peer = context.peer()
-        binding = self._bindings.get(peer)
-        if binding is not None and binding.refusal is not None:
-            asyncio.get_running_loop().call_later(BIND_WAIT_SECONDS, self._forget, peer, binding)
+        key = (context.peer(), zone)
+        binding = self._bindings.get(key)
+        if binding is None:
+            return
+        if binding.refusal is not None:
+            asyncio.get_running_loop().call_later(BIND_WAIT_SECONDS, self._forget, key, binding)
         else:
-            self._bindings.pop(peer, None)
+            self._forget(key, binding)
 
-    def _forget(self, peer: str, binding: _Binding) -> None:
-        if self._bindings.get(peer) is binding:
-            del self._bindings[peer]
+    def _forget(self, key: tuple[str, str], binding: _Binding) -> None:
+        if self._bindings.get(key) is binding:
+            del self._bindings[key]

@@ -98,7 +98,7 @@ class KdsHandlers:
                 identity = await self.services.auth.authenticate_sync(context, zone, first.node)
                 await self._sync_down(context, identity, first, requests)
             finally:
-                self.services.auth.unbind(context)
+                self.services.auth.unbind(context, zone)
 
         await refuse_on_error(context, handle)
 
