@@ -37,6 +37,7 @@ from bench.machine import describe
 from meshmanager.kds.simulator import ZoneFleet, ZoneOptions
 
 TIMEOUT = httpx.Timeout(120.0)
+JOIN_RATE = 25.0  # idle: zones joining per second, over all zone processes
 
 
 class Server:
@@ -299,6 +300,7 @@ async def _zone_workers(
                 "bench.zone_worker",
                 str(path),
                 str(server.workdir / "kds-tls" / "ca.pem"),
+                str(JOIN_RATE / processes),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
             )

@@ -1,7 +1,7 @@
 """A process of simulated zones for `bench.kds idle`: 10,000 zones do not fit one
 Python process's event loop, so the benchmark spreads them over several of these.
 
-    python -m bench.zone_worker ADDRESSES.json CA.pem
+    python -m bench.zone_worker ADDRESSES.json CA.pem ZONES_PER_SECOND
 
 It connects every zone of the JSON object (zone name -> global address), prints
 `ready` once all are connected and in sync, and stops them when its stdin closes.
@@ -19,9 +19,9 @@ from meshmanager.kds.simulator import ZoneFleet, ZoneOptions
 WITHIN_SECONDS = 1800
 
 
-async def serve(addresses: dict[str, str], ca: bytes) -> None:
+async def serve(addresses: dict[str, str], ca: bytes, per_second: float) -> None:
     fleet = ZoneFleet.build(addresses, ZoneOptions(ca_pem=ca))
-    fleet.start()
+    await fleet.start_gradually(per_second)
     await fleet.wait_connected(WITHIN_SECONDS)
     await fleet.wait_synced(WITHIN_SECONDS)
     print("ready", flush=True)
@@ -31,7 +31,7 @@ async def serve(addresses: dict[str, str], ca: bytes) -> None:
 
 def main() -> None:
     addresses = json.loads(Path(sys.argv[1]).read_text())
-    asyncio.run(serve(addresses, Path(sys.argv[2]).read_bytes()))
+    asyncio.run(serve(addresses, Path(sys.argv[2]).read_bytes(), float(sys.argv[3])))
 
 
 if __name__ == "__main__":

@@ -40,6 +40,13 @@ class ZoneFleet:
         for zone in self.zones:
             zone.start()
 
+    async def start_gradually(self, per_second: float) -> None:
+        """Starts the zones at this rate, as zones joining over time do (all at once is
+        the reconnect storm)."""
+        for zone in self.zones:
+            zone.start()
+            await asyncio.sleep(1 / per_second)
+
     async def stop(self) -> None:
         await asyncio.gather(*(zone.stop() for zone in self.zones))
 
