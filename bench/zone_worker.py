@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 from meshmanager.kds.simulator import ZoneFleet, ZoneOptions
@@ -21,12 +22,30 @@ WITHIN_SECONDS = 1800
 
 async def serve(addresses: dict[str, str], ca: bytes, per_second: float) -> None:
     fleet = ZoneFleet.build(addresses, ZoneOptions(ca_pem=ca))
+    progress = asyncio.create_task(_report_progress(fleet))
     await fleet.start_gradually(per_second)
     await fleet.wait_connected(WITHIN_SECONDS)
     await fleet.wait_synced(WITHIN_SECONDS)
+    progress.cancel()
     print("ready", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     await fleet.stop()
+
+
+async def _report_progress(fleet: ZoneFleet) -> None:
+    """On stderr every 30 s: zones connected, and the errors that restarted zones."""
+    while True:
+        await asyncio.sleep(30)
+        connected = sum(zone.connected.is_set() for zone in fleet.zones)
+        errors = Counter(
+            f"{rpc} {code} {details[:80]}"
+            for zone in fleet.zones
+            for rpc, code, details in zone.observed.errors
+        )
+        print(
+            f"zones connected {connected}/{len(fleet.zones)}; errors {dict(errors)}",
+            file=sys.stderr,
+        )
 
 
 def main() -> None:

@@ -109,6 +109,8 @@ class RefusalLog:
         self._last: dict[tuple[str, str, str], float] = {}
 
     def refused(self, context: grpc.aio.ServicerContext[Any, Any], refused: Refused) -> None:
+        if refused.code == grpc.StatusCode.UNAVAILABLE:
+            return  # not a refusal: the stream ended, or the server is stopping
         zone = dict(context.invocation_metadata() or ()).get("client-id", "")
         host = context.peer().rsplit(":", 1)[0]
         key = (host, str(zone), refused.message)

@@ -461,6 +461,8 @@ class ZoneSimulator:
         finally:
             if first_read is not None:
                 first_read.cancel()
+                if first_read.done() and not first_read.cancelled():
+                    first_read.exception()  # the call's end, raised above or by another RPC
 
     def receive(
         self, response: discovery_pb2.DeltaDiscoveryResponse, initial: bool
