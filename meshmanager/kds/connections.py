@@ -86,7 +86,7 @@ async def until_ended(connection: ZoneConnection, work: Awaitable[T]) -> T:
         ended.cancel()
         if not task.done():
             task.cancel()
-            task.add_done_callback(_discard_outcome)
+        task.add_done_callback(_discard_outcome)  # unless returned below, it is dropped
     if finished:
         return task.result()
     assert connection.reason is not None

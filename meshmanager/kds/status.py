@@ -15,8 +15,10 @@ import json
 import logging
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from google.protobuf import json_format
 
@@ -148,6 +150,7 @@ class StatusRecorder:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.live: set[Subscription] = set()
+        self._streams: Counter[tuple[UUID, str]] = Counter()  # live subscriptions per zone
         self.health: dict[tuple[uuid.UUID, str], datetime] = {}
         self._dirty_health: set[tuple[CpScope, str]] = set()
         self._flusher: asyncio.Task[None] | None = None
@@ -165,6 +168,7 @@ class StatusRecorder:
     async def opened(self, subscription: Subscription) -> None:
         self.live.add(subscription)
         identity = subscription.identity
+        self._streams[(identity.cp_id, identity.zone)] += 1
         await self.store.zones.mark_connected(identity.org_id, identity.cp_id, identity.zone)
         await self._save(identity.scope, [subscription])
 
@@ -172,10 +176,11 @@ class StatusRecorder:
         self.live.discard(subscription)
         subscription.disconnect()
         identity = subscription.identity
-        still_connected = any(
-            s.identity.cp_id == identity.cp_id and s.identity.zone == identity.zone
-            for s in self.live
-        )
+        key = (identity.cp_id, identity.zone)
+        self._streams[key] -= 1
+        still_connected = self._streams[key] > 0
+        if not still_connected:
+            del self._streams[key]
         await self._save(identity.scope, [subscription])
         if not still_connected:
             await self.store.zones.mark_disconnected(identity.org_id, identity.cp_id, identity.zone)

@@ -130,15 +130,21 @@ def public_key_pem(signing_key: Resource) -> bytes:
     )
 
 
+PUBLIC_KEY_MEMO = "zone-token-public-key"
+
+
 def zone_public_key_secret(signing_key: Resource) -> Resource:
     """What a Kuma global sends a zone in place of a zone-token signing key: a GlobalSecret
     `zone-token-signing-public-key-<N>` holding only the public key, same labels."""
-    name = signing_key.name.replace(
-        ZONE_TOKEN_SIGNING_KEY_PREFIX, ZONE_TOKEN_SIGNING_PUBLIC_KEY_PREFIX
-    )
-    return Resource(
-        "GlobalSecret", "", name, {"data": _b64(public_key_pem(signing_key))}, signing_key.labels
-    )
+    public: Resource | None = signing_key.memo.get(PUBLIC_KEY_MEMO)
+    if public is None:  # parsing the private key costs milliseconds, per zone connecting
+        name = signing_key.name.replace(
+            ZONE_TOKEN_SIGNING_KEY_PREFIX, ZONE_TOKEN_SIGNING_PUBLIC_KEY_PREFIX
+        )
+        data = {"data": _b64(public_key_pem(signing_key))}
+        public = Resource("GlobalSecret", "", name, data, signing_key.labels)
+        signing_key.memo[PUBLIC_KEY_MEMO] = public
+    return public
 
 
 def secret_data(secret: Resource) -> bytes:
