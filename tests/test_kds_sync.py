@@ -13,11 +13,13 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 
 from meshmanager.kds import connections
+from meshmanager.kds.global_to_zone import GlobalToZoneStream
 from meshmanager.kds.simulator import ZoneSimulator
 from meshmanager.model.resources import labels as kuma_labels
 from meshmanager.model.resources.naming import hashed_name
@@ -463,3 +465,39 @@ async def test_a_refused_and_stopped_zone_leaves_no_task_behind(
     await asyncio.sleep(0.05)
     gc.collect()
     assert reported == []
+
+
+async def test_the_safety_net_resends_nothing_idle_and_catches_a_missed_commit(
+    kds: Kds, store: Store, cp: CpScope, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zone = await _connected(kds, store, cp, "zone-1")
+    feed = kds.server.services.feed
+    sent = len(zone.observed.responses)
+    computed: list[str] = []
+    compute = GlobalToZoneStream._current
+
+    async def counted(stream: GlobalToZoneStream, type_name: str) -> Any:
+        computed.append(type_name)
+        return await compute(stream, type_name)
+
+    monkeypatch.setattr(GlobalToZoneStream, "_current", counted)
+    await store.resources.write(cp, [])  # one commit: the next poke looks at everything once
+    feed.poke_all()
+    await eventually(lambda: computed or None, what="a first look")
+    looked = len(computed)
+    feed.poke_all()  # nothing was committed since: nothing is recomputed or sent
+    await asyncio.sleep(0.3)
+    assert len(computed) == looked
+    assert len(zone.observed.responses) == sent
+
+    policy = Resource(
+        "MeshTimeout", "default", "missed", MESH_TIMEOUT_SPEC, {"kuma.io/mesh": "default"}
+    )
+    with monkeypatch.context() as lost:  # as if the commit's event never reached the stream
+        lost.setattr(feed, "_watchers", {})
+        await store.resources.write(cp, [Create(policy)])
+    await asyncio.sleep(0.3)
+    hashed = hashed_name("default", "missed", None, None)
+    assert zone.store.get("MeshTimeout", "default", hashed) is None
+    feed.poke_all()
+    await eventually(lambda: zone.store.get("MeshTimeout", "default", hashed), what="caught up")

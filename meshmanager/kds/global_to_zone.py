@@ -78,6 +78,8 @@ class GlobalToZoneStream:
         self.types: dict[str, _TypeState] = {}
         self.nonce = 0
         self._disabled: frozenset[str] | None = None  # zones with enabled: false
+        # The control plane's revision when this stream last looked at its changes.
+        self._seen_revision: int | None = None
 
     async def run(
         self, first: discovery_pb2.DeltaDiscoveryRequest, requests: AsyncIterator[Any]
@@ -135,6 +137,10 @@ class GlobalToZoneStream:
             await self._send(type_name, full=False)
 
     async def on_change(self, changed: set[str] | None) -> None:
+        revision = (await self.services.store.resources.loaded(self.identity.scope)).revision
+        if revision == self._seen_revision:
+            return  # nothing was committed since: the safety net's idle poke costs nothing
+        self._seen_revision = revision
         if changed is None or "Zone" in changed:  # a zone disabled: every type may change
             self._disabled = None
             affected = list(self.types)
