@@ -5,6 +5,7 @@ in their old format."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -28,6 +29,7 @@ from meshmanager.model.resources import legacy_rules, matching
 from meshmanager.model.resources.legacy_matching import DATAPLANE
 from meshmanager.model.resources.matching import Decoded, Proxy, Referenced
 from meshmanager.model.resources.registry import BY_NAME
+from meshmanager.model.resources.stored import Resource
 
 
 def _render(policy: Decoded) -> dict[str, Any]:
@@ -107,36 +109,42 @@ async def _old_policy_entries(call: KumaCall, policy: Decoded) -> list[dict[str,
 
 async def gateway_dataplanes(request: Request) -> Response:
     """`kumactl inspect meshgateway NAME`: the builtin gateway dataplanes it serves."""
-    mesh, name = request.path_params["mesh"], request.path_params["name"]
-    call = await kuma_call(request, Action.READ)
-    await find_mesh(call, mesh, "Could not build mesh context")
-    found = await call.store.resources.get(call.scope, "MeshGateway", mesh, name)
-    if found is None:
-        raise not_found("Could not find MeshGateway")
-    gateway = Decoded.of(found)
-    items = [
-        {"dataplane": {"mesh": proxy.mesh, "name": proxy.name}}
-        for proxy in await proxies(call, mesh)
-        if proxy.is_builtin_gateway and matching.select_gateway([gateway], proxy) is not None
-    ]
-    return json_response({"total": len(items), "items": items})
+
+    async def serves(call: KumaCall, gateway: Resource) -> Callable[[Proxy], bool]:
+        return lambda proxy: matching.select_gateway([Decoded.of(gateway)], proxy) is not None
+
+    return await _builtin_gateways_of(request, "MeshGateway", serves)
 
 
 async def gateway_route_dataplanes(request: Request) -> Response:
     """`kumactl inspect meshgatewayroute NAME`: the builtin gateway dataplanes whose route
     tables have an entry of the route."""
+
+    async def routes(call: KumaCall, route: Resource) -> Callable[[Proxy], bool]:
+        legacy_mesh = await _legacy_mesh(call, route.mesh)
+        return lambda proxy: legacy.route_attached(legacy_mesh.gateway_view(proxy), route.name)
+
+    return await _builtin_gateways_of(request, "MeshGatewayRoute", routes)
+
+
+async def _builtin_gateways_of(
+    request: Request,
+    type_name: str,
+    predicate: Callable[[KumaCall, Resource], Awaitable[Callable[[Proxy], bool]]],
+) -> Response:
+    """The builtin gateway dataplanes of the mesh that `predicate` says the resource
+    named in the URL applies to."""
     mesh, name = request.path_params["mesh"], request.path_params["name"]
     call = await kuma_call(request, Action.READ)
     await find_mesh(call, mesh, "Could not build mesh context")
-    found = await call.store.resources.get(call.scope, "MeshGatewayRoute", mesh, name)
+    found = await call.store.resources.get(call.scope, type_name, mesh, name)
     if found is None:
-        raise not_found("Could not find MeshGatewayRoute")
-    legacy_mesh = await _legacy_mesh(call, mesh)
+        raise not_found(f"Could not find {type_name}")
+    applies = await predicate(call, found)
     items = [
         {"dataplane": {"mesh": proxy.mesh, "name": proxy.name}}
         for proxy in await proxies(call, mesh)
-        if proxy.is_builtin_gateway
-        and legacy.route_attached(legacy_mesh.gateway_view(proxy), found.name)
+        if proxy.is_builtin_gateway and applies(proxy)
     ]
     return json_response({"total": len(items), "items": items})
 
