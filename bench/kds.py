@@ -6,6 +6,7 @@ zones (meshmanager.kds.simulator) in this process, over loopback.
     .venv/bin/python -m bench.kds storm [--zones 1000]
     .venv/bin/python -m bench.kds idle [--control-planes 1000] [--zones 10] [--seconds 30]
         [--processes 4]   # idle: the zones run in these many processes of bench.zone_worker
+        [--join-rate 25]  # idle: zones joining per second, over all zone processes
 
 Targets (issue 4, on 2 cores): a policy PUT is received and ACKed by all 100 zones with
 p50 <= 50 ms and p99 <= 200 ms; 100 zones x 1,000 dataplanes with insights reach the
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -37,7 +39,7 @@ from bench.machine import describe
 from meshmanager.kds.simulator import ZoneFleet, ZoneOptions
 
 TIMEOUT = httpx.Timeout(120.0)
-JOIN_RATE = 25.0  # idle: zones joining per second, over all zone processes
+GRPC_THREADS = {"event_engine", "grpc_global_tim", "lifeguard"}
 
 
 class Server:
@@ -74,13 +76,28 @@ class Server:
             self.process.wait(timeout=60)
 
     @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    @property
     def pid(self) -> int:
         assert self.process is not None
         return self.process.pid
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return _cpu_seconds(Path(f"/proc/{self.pid}"))
+
+    def cpu_by_thread(self) -> dict[str, float]:
+        """CPU seconds so far: the event loop's thread, gRPC core's threads, the rest."""
+        seconds = dict.fromkeys(("event loop", "gRPC core", "other"), 0.0)
+        for task in Path(f"/proc/{self.pid}/task").iterdir():
+            with contextlib.suppress(OSError):  # a thread that just ended
+                name = (task / "comm").read_text().strip()
+                kind = "event loop" if task.name == str(self.pid) else "other"
+                if name in GRPC_THREADS:
+                    kind = "gRPC core"
+                seconds[kind] += _cpu_seconds(task)
+        return seconds
 
     @property
     def ca(self) -> bytes:
@@ -92,6 +109,11 @@ class Server:
             headers={"Authorization": f"Bearer {TOKEN}"},
             timeout=TIMEOUT,
         )
+
+
+def _cpu_seconds(proc: Path) -> float:
+    fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _control_plane(client: httpx.AsyncClient, name: str) -> str:
@@ -185,7 +207,7 @@ async def syncup(server: Server, args: argparse.Namespace) -> None:
             try:
                 dataplanes = await _count(client, f"{base}/dataplanes")
             except httpx.HTTPError as error:
-                print("poll failed:", repr(error), "server alive:", server.process.poll() is None)
+                print("poll failed:", repr(error), "server alive:", server.alive)
                 await asyncio.sleep(1)
                 continue
             overview = await client.get(
@@ -216,6 +238,7 @@ async def storm(server: Server, args: argparse.Namespace) -> None:
     fleet = ZoneFleet.build(addresses, options)
     first = time.perf_counter()
     fleet.start()
+    reporting = asyncio.create_task(_report_progress(fleet, server))
     await fleet.wait_connected(900)
     await fleet.wait_synced(900)
     print(f"  first connection of {args.zones} zones: {time.perf_counter() - first:.1f} s")
@@ -230,12 +253,30 @@ async def storm(server: Server, args: argparse.Namespace) -> None:
     await fleet.wait_synced(900)
     online = await _online(server, cp_id, args.zones, started)
     elapsed = time.perf_counter() - started
+    reporting.cancel()
     await fleet.stop()
     print(
         f"reconnect storm: {args.zones} zones back online and in sync {elapsed:.1f} s after the"
         f" restart began (server ready after {restarted:.1f} s; {online} online in the zone"
         " API; target <= 60 s)"
     )
+
+
+async def _report_progress(fleet: ZoneFleet, server: Server) -> None:
+    """Every 10 s: zones connected, what restarted zones, and the CPU shares of the
+    server and of this process (the simulated zones) meanwhile."""
+    before = (server.pid, server.cpu_seconds(), time.process_time(), time.perf_counter())
+    while True:
+        await asyncio.sleep(10)
+        now = (server.pid, server.cpu_seconds(), time.process_time(), time.perf_counter())
+        elapsed = now[3] - before[3]
+        served = now[1] - before[1] if now[0] == before[0] else now[1]  # restarted: from 0
+        print(
+            f"  {fleet.progress()}; CPU server {served / elapsed:.0%},"
+            f" zones {(now[2] - before[2]) / elapsed:.0%}",
+            file=sys.stderr,
+        )
+        before = now
 
 
 async def _online(server: Server, cp_id: str, expected: int, started: float) -> int:
@@ -263,13 +304,15 @@ async def idle(server: Server, args: argparse.Namespace) -> None:
             addresses.update(zones)
     print(f"  {len(addresses)} zones created; connecting them from {args.processes} processes")
     connecting = time.perf_counter()
-    workers = await _zone_workers(server, addresses, args.processes)
+    workers = await _zone_workers(server, addresses, args.processes, args.join_rate)
     print(f"  all connected and in sync after {time.perf_counter() - connecting:.0f} s")
     await asyncio.sleep(args.settle)
-    before, started = server.cpu_seconds(), time.perf_counter()
+    before, started = server.cpu_by_thread(), time.perf_counter()
     await asyncio.sleep(args.seconds)
-    used = server.cpu_seconds() - before
-    share = used / (time.perf_counter() - started) * 100
+    used = {kind: seconds - before[kind] for kind, seconds in server.cpu_by_thread().items()}
+    elapsed = time.perf_counter() - started
+    share = sum(used.values()) / elapsed * 100
+    split = ", ".join(f"{kind} {seconds / elapsed:.2%}" for kind, seconds in used.items())
     rss = rss_mb(server.pid)
     for worker in workers:
         assert worker.stdin is not None
@@ -278,12 +321,12 @@ async def idle(server: Server, args: argparse.Namespace) -> None:
     print(
         f"idle: {args.control_planes} control planes x {args.zones} zones ="
         f" {len(addresses)} connected zones; server CPU {share:.2f} % of one core over"
-        f" {args.seconds} s (target <= 5 %); RSS {rss:.0f} MB"
+        f" {args.seconds} s (target <= 5 %): {split}; RSS {rss:.0f} MB"
     )
 
 
 async def _zone_workers(
-    server: Server, addresses: dict[str, str], processes: int
+    server: Server, addresses: dict[str, str], processes: int, join_rate: float
 ) -> list[asyncio.subprocess.Process]:
     """Processes of simulated zones (bench.zone_worker), each with a share of the zones,
     once all of them print that their zones are connected and in sync."""
@@ -300,7 +343,7 @@ async def _zone_workers(
                 "bench.zone_worker",
                 str(path),
                 str(server.workdir / "kds-tls" / "ca.pem"),
-                str(JOIN_RATE / processes),
+                str(join_rate / processes),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
             )
@@ -331,6 +374,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--settle", type=float, default=10)
     parser.add_argument("--processes", type=int, default=4, help="idle: zone processes")
+    parser.add_argument("--join-rate", type=float, default=25, help="idle: zones joining per s")
     args = parser.parse_args()
     defaults = {"propagation": 100, "syncup": 100, "storm": 1000, "idle": 10}
     args.zones = args.zones or defaults[args.scenario]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections import Counter
 from pathlib import Path
 
 from meshmanager.kds.simulator import ZoneFleet, ZoneOptions
@@ -36,16 +35,7 @@ async def _report_progress(fleet: ZoneFleet) -> None:
     """On stderr every 30 s: zones connected, and the errors that restarted zones."""
     while True:
         await asyncio.sleep(30)
-        connected = sum(zone.connected.is_set() for zone in fleet.zones)
-        errors = Counter(
-            f"{rpc} {code} {details[:80]}"
-            for zone in fleet.zones
-            for rpc, code, details in zone.observed.errors
-        )
-        print(
-            f"zones connected {connected}/{len(fleet.zones)}; errors {dict(errors)}",
-            file=sys.stderr,
-        )
+        print(fleet.progress(), file=sys.stderr)
 
 
 def main() -> None:

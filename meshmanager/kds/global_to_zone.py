@@ -22,7 +22,7 @@ from meshmanager.kds.auth import ZoneIdentity
 from meshmanager.kds.feed import Watcher
 from meshmanager.kds.services import KdsServices
 from meshmanager.kds.status import Subscription
-from meshmanager.kds.waiting import next_or_wakeup
+from meshmanager.kds.waiting import abandon, next_or_wakeup
 from meshmanager.model.resources import naming
 from meshmanager.model.resources.stored import Resource
 from meshmanager.observability import log_fields
@@ -91,7 +91,7 @@ class GlobalToZoneStream:
             await self.on_request(first)
             await self._serve(queue, watcher, reader)
         finally:
-            reader.cancel()
+            abandon(reader)
             self.services.feed.unwatch(self.identity.cp_id, watcher)
 
     async def _serve(

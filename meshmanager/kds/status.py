@@ -178,12 +178,14 @@ class StatusRecorder:
         identity = subscription.identity
         key = (identity.cp_id, identity.zone)
         self._streams[key] -= 1
-        still_connected = self._streams[key] > 0
-        if not still_connected:
+        if self._streams[key] <= 0:
             del self._streams[key]
         await self._save(identity.scope, [subscription])
-        if not still_connected:
+        # Checked after the save: the zone may have reconnected meanwhile. Its state
+        # writes are queued in call order, so no later connect is overwritten.
+        if key not in self._streams:
             await self.store.zones.mark_disconnected(identity.org_id, identity.cp_id, identity.zone)
+        if key not in self._streams:
             await self._disconnect_proxies(identity.scope, identity.zone)
 
     async def finalize_abandoned(self, starting: bool = False) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -22,3 +22,16 @@ async def next_or_wakeup(queue: asyncio.Queue[T], wakeup: asyncio.Event) -> tupl
     if get.done() and not get.cancelled():
         return True, get.result()
     return False, None
+
+
+def abandon(future: asyncio.Future[Any]) -> None:
+    """Cancels a waiter whose outcome no longer matters. If it ends with an exception
+    anyway (the call failed before the cancellation landed), that exception is
+    retrieved: the caller already handles the call's end through another path."""
+    future.cancel()
+    future.add_done_callback(_retrieve)
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()

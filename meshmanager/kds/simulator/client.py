@@ -47,7 +47,7 @@ from meshmanager.kds.simulator.zone_store import (
     provided_by_this_zone,
     to_global,
 )
-from meshmanager.kds.waiting import next_or_wakeup
+from meshmanager.kds.waiting import abandon, next_or_wakeup
 from meshmanager.model.resources.stored import Resource
 from meshmanager.model.resources.validation.synced import synced_resource_problems
 
@@ -132,6 +132,7 @@ class Observed:
     acks_received: Counter[str] = field(default_factory=Counter)  # Z->G ACKs per type
     z2g_requests: list[discovery_pb2.DeltaDiscoveryRequest] = field(default_factory=list)
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (rpc, code, details)
+    ended_by: list[str] = field(default_factory=list)  # what ended each connection, first
     health_checks: int = 0
     health_interval: float | None = None
     admin_requests: list[tuple[str, str, str, str]] = field(default_factory=list)
@@ -353,6 +354,7 @@ class ZoneSimulator:
         self.synced_types = set()
         async with self.channel() as channel:
             failed: asyncio.Future[BaseException] = asyncio.get_running_loop().create_future()
+            first_rpc = [""]  # the RPC whose end ended the connection
 
             def guard(name: str, work: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
                 async def run() -> None:
@@ -364,6 +366,7 @@ class ZoneSimulator:
                         if isinstance(error, grpc.aio.AioRpcError):
                             self.observed.errors.append(_rpc_error(name, error))
                         if not failed.done():
+                            first_rpc[0] = name
                             failed.set_result(error)
 
                 return asyncio.create_task(run(), name=f"zone-sim {self.zone} {name}")
@@ -387,7 +390,10 @@ class ZoneSimulator:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
             if failed.done():
-                raise failed.result()
+                error = failed.result()
+                cause = _rpc_error("", error)[1:] if isinstance(error, grpc.aio.AioRpcError) else ()
+                self.observed.ended_by.append(" ".join((first_rpc[0], *cause)) or repr(error))
+                raise error
 
     # --- HealthCheck -----------------------------------------------------------------
 
@@ -460,9 +466,7 @@ class ZoneSimulator:
             raise await _final_status(call, error) from None
         finally:
             if first_read is not None:
-                first_read.cancel()
-                if first_read.done() and not first_read.cancelled():
-                    first_read.exception()  # the call's end, raised above or by another RPC
+                abandon(first_read)  # the call's end is raised above or by another RPC
 
     def receive(
         self, response: discovery_pb2.DeltaDiscoveryResponse, initial: bool
@@ -784,9 +788,7 @@ class _ZoneXdsServer:
                     changed.clear()
                     await self.push_changes()
         finally:
-            reader.cancel()
-            if reader.done() and not reader.cancelled():
-                reader.exception()  # the stream's end, which the caller already handles
+            abandon(reader)  # the stream's end, which the caller already handles
             self.zone.store.unwatch(changed)
 
     async def _read(self, queue: asyncio.Queue[Any]) -> None:

@@ -4,6 +4,7 @@ its own channel and TCP connection, as separate kuma-cp processes would."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterable
 
 from meshmanager.kds.simulator.client import ZoneOptions, ZoneSimulator
@@ -12,6 +13,7 @@ from meshmanager.kds.simulator.client import ZoneOptions, ZoneSimulator
 class ZoneFleet:
     def __init__(self, zones: Iterable[ZoneSimulator]) -> None:
         self.zones = list(zones)
+        self._seen = {zone.zone: 0 for zone in self.zones}  # progress(): causes reported
 
     @classmethod
     def build(
@@ -57,6 +59,18 @@ class ZoneFleet:
 
     async def wait_synced(self, within: float = 60.0) -> None:
         await asyncio.gather(*(zone.wait_synced(within) for zone in self.zones))
+
+    def progress(self) -> str:
+        """Zones connected so far, and what ended their connections (the first RPC to
+        fail, with its status) since the last call."""
+        connected = sum(zone.connected.is_set() for zone in self.zones)
+        causes = Counter(
+            cause[:100]
+            for zone in self.zones
+            for cause in zone.observed.ended_by[self._seen[zone.zone] :]
+        )
+        self._seen = {zone.zone: len(zone.observed.ended_by) for zone in self.zones}
+        return f"zones connected {connected}/{len(self.zones)}; connections ended by {dict(causes)}"
 
     def crashed(self) -> list[ZoneSimulator]:
         return [zone for zone in self.zones if zone.observed.crashed]
