@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meshmanager.kds import envelope
+from meshmanager.kds.generated.kuma.system.v1alpha1 import zone_insight_pb2
 from meshmanager.kds.protojson import message_to_dict
 from meshmanager.kds.simulator import generate
 
@@ -125,3 +126,12 @@ def test_simulated_dataplanes_and_insights_convert_as_json_format_does() -> None
             converted = message_to_dict(message)
             assert converted == json_format.MessageToDict(message)
             assert converted  # something was set
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32))
+def test_random_kds_subscriptions_convert_as_json_format_does(seed: int) -> None:
+    """The zone insight's subscriptions are written with `message_to_dict` too."""
+    message = zone_insight_pb2.KDSSubscription()
+    _fill(message, random.Random(seed))
+    assert _comparable(message_to_dict(message)) == _comparable(json_format.MessageToDict(message))

@@ -71,6 +71,29 @@ async def test_a_save_cancelled_mid_write_does_not_make_the_next_one_conflict(
     assert subscriptions[-1].get("disconnectTime")
 
 
+async def test_a_zone_reconnecting_while_its_old_stream_closes_stays_online(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old stream's close is still saving its insight when the zone's new stream
+    opens: the zone must not be recorded as disconnected after that new connect."""
+    recorder = StatusRecorder(store)
+    identity = await _opened_zone(store, recorder, await _org(store))
+    old = next(iter(recorder.live))
+    write, saving = store.resources.write, asyncio.Event()
+
+    async def write_slowly(scope: CpScope, changes: Sequence[Change]) -> list[Resource]:
+        saving.set()
+        await asyncio.sleep(0.05)
+        return await write(scope, changes)
+
+    monkeypatch.setattr(store.resources, "write", write_slowly)
+    closing = asyncio.ensure_future(recorder.closed(old))
+    await saving.wait()
+    await recorder.opened(Subscription(identity, "zone-1-second", None, {}))
+    await closing
+    assert await store.zones.online_names(identity.org_id, identity.cp_id) == ["zone-1"]
+
+
 async def _connected_zone(
     store: Store, recorder: StatusRecorder, name: str, org_id: uuid.UUID
 ) -> ZoneIdentity:

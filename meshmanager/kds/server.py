@@ -54,10 +54,13 @@ HEALTH_CHECK_INTERVAL_SECONDS = 0  # Kuma's default: zones keep their 5-minute p
 SAFETY_NET_SECONDS = 300.0
 CLOSED = Refused(grpc.StatusCode.UNAVAILABLE, "the stream ended; reconnect")
 
+# Zones ping every 15 s; the server's own pings only find zones that vanished without
+# closing their connection (within 60 + 15 s). Each ping costs about 0.1 ms of core
+# time: pinging every 15 s as Kuma does would cost 10,000 idle zones ~7 % of a core.
 SERVER_OPTIONS = [
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.keepalive_time_ms", 15_000),
+    ("grpc.keepalive_time_ms", 60_000),
     ("grpc.keepalive_timeout_ms", 15_000),
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.min_ping_interval_without_data_ms", 5_000),

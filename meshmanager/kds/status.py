@@ -25,6 +25,7 @@ from google.protobuf import json_format
 from meshmanager import __version__
 from meshmanager.kds.auth import ZoneIdentity, global_address, mask_credential
 from meshmanager.kds.generated.kuma.system.v1alpha1 import zone_insight_pb2
+from meshmanager.kds.protojson import message_to_dict
 from meshmanager.model.errors import Conflict, NotFound
 from meshmanager.model.resources.insights import is_online
 from meshmanager.model.resources.stored import CpScope, Resource
@@ -106,7 +107,8 @@ class Subscription:
         self.dirty = True
 
     def as_dict(self) -> dict[str, Any]:
-        return json_format.MessageToDict(self.message)
+        converted: dict[str, Any] = message_to_dict(self.message)
+        return converted
 
 
 def _disconnected(spec: Any, moment: str) -> Any:
@@ -262,8 +264,11 @@ class StatusRecorder:
         for scope, zone in list(self._dirty_health):
             if not any(s.identity.zone == zone for s in by_scope.get(scope, [])):
                 by_scope.setdefault(scope, [])
-        for scope, subscriptions in by_scope.items():
-            await self._save(scope, subscriptions)
+        # Concurrent, so that the store commits all control planes in one transaction.
+        saves = [self._save(scope, subscriptions) for scope, subscriptions in by_scope.items()]
+        for outcome in await asyncio.gather(*saves, return_exceptions=True):
+            if isinstance(outcome, Exception):
+                raise outcome
 
     async def _save(self, scope: CpScope, subscriptions: list[Subscription]) -> None:
         zones = {s.identity.zone for s in subscriptions} | {

@@ -13,7 +13,19 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, RowMapping, and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from meshmanager.model.errors import Conflict, NotFound
@@ -281,16 +293,8 @@ class ZoneRepository:
             try:
                 with store_operation("zones.set_state"):
                     async with self.store.write(affects_identity=False) as conn:
-                        for org_id, cp_id, name, values, _ in batch:
-                            await conn.execute(
-                                update(zones)
-                                .where(
-                                    zones.c.org_id == org_id,
-                                    zones.c.cp_id == cp_id,
-                                    zones.c.name == name,
-                                )
-                                .values(**values, updated_at=utcnow())
-                            )
+                        for statement, rows in _state_updates(batch):
+                            await conn.execute(statement, rows)
             except Exception as error:
                 for *_, done in batch:
                     if not done.done():
@@ -299,3 +303,30 @@ class ZoneRepository:
                 for *_, done in batch:
                     if not done.done():
                         done.set_result(None)
+
+
+def _state_updates(
+    batch: list[StateChange],
+) -> list[tuple[Update, list[dict[str, object]]]]:
+    """One executemany per set of columns written (all of a touch round is one). The
+    columns hold timestamps taken when each call was made, so the order between sets
+    does not matter."""
+    grouped: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    now = utcnow()
+    for org_id, cp_id, name, values, _ in batch:
+        row = {"k_org": org_id, "k_cp": cp_id, "k_name": name, "v_updated_at": now}
+        row.update({f"v_{column}": value for column, value in values.items()})
+        grouped.setdefault(tuple(sorted(values)), []).append(row)
+    return [
+        (
+            update(zones)
+            .where(
+                zones.c.org_id == bindparam("k_org"),
+                zones.c.cp_id == bindparam("k_cp"),
+                zones.c.name == bindparam("k_name"),
+            )
+            .values({column: bindparam(f"v_{column}") for column in (*columns, "updated_at")}),
+            rows,
+        )
+        for columns, rows in grouped.items()
+    ]
