@@ -318,6 +318,11 @@ async def test_a_revoked_credential_drops_the_connection_within_5s(
         lambda: any("was revoked" in e[2] for e in zone.observed.errors), what="refused as revoked"
     )
     assert zone.observed.connects >= connects
+    # what ended each connection: the first RPC to fail, with the server's status
+    assert any(
+        cause.split()[1] == "UNAUTHENTICATED" and "revoked" in cause
+        for cause in zone.observed.ended_by
+    ), zone.observed.ended_by
 
 
 async def test_control_planes_never_see_each_others_data(

@@ -183,12 +183,14 @@ class StatusRecorder:
         if self._streams[key] <= 0:
             del self._streams[key]
         await self._save(identity.scope, [subscription])
-        # Checked after the save: the zone may have reconnected meanwhile. Its state
-        # writes are queued in call order, so no later connect is overwritten.
-        if key not in self._streams:
-            await self.store.zones.mark_disconnected(identity.org_id, identity.cp_id, identity.zone)
-        if key not in self._streams:
-            await self._disconnect_proxies(identity.scope, identity.zone)
+        # The zone may reconnect during each write; its state writes are queued in call
+        # order, so a disconnect queued before a later connect never overwrites it.
+        if key in self._streams:
+            return
+        await self.store.zones.mark_disconnected(identity.org_id, identity.cp_id, identity.zone)
+        if key in self._streams:
+            return  # its proxies' insights are the new connection's now
+        await self._disconnect_proxies(identity.scope, identity.zone)
 
     async def finalize_abandoned(self, starting: bool = False) -> None:
         """Kuma's subscription finalizer: a zone whose server died without recording its

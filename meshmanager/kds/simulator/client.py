@@ -353,8 +353,10 @@ class ZoneSimulator:
     async def _connect_once(self) -> None:
         self.synced_types = set()
         async with self.channel() as channel:
-            failed: asyncio.Future[BaseException] = asyncio.get_running_loop().create_future()
-            first_rpc = [""]  # the RPC whose end ended the connection
+            # The first RPC to fail, and how: it ends the connection.
+            failed: asyncio.Future[tuple[str, BaseException]] = (
+                asyncio.get_running_loop().create_future()
+            )
 
             def guard(name: str, work: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
                 async def run() -> None:
@@ -366,8 +368,7 @@ class ZoneSimulator:
                         if isinstance(error, grpc.aio.AioRpcError):
                             self.observed.errors.append(_rpc_error(name, error))
                         if not failed.done():
-                            first_rpc[0] = name
-                            failed.set_result(error)
+                            failed.set_result((name, error))
 
                 return asyncio.create_task(run(), name=f"zone-sim {self.zone} {name}")
 
@@ -390,9 +391,11 @@ class ZoneSimulator:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
             if failed.done():
-                error = failed.result()
-                cause = _rpc_error("", error)[1:] if isinstance(error, grpc.aio.AioRpcError) else ()
-                self.observed.ended_by.append(" ".join((first_rpc[0], *cause)) or repr(error))
+                rpc, error = failed.result()
+                if isinstance(error, grpc.aio.AioRpcError):
+                    self.observed.ended_by.append(f"{rpc} {error.code().name} {error.details()}")
+                else:
+                    self.observed.ended_by.append(f"{rpc} {error!r}")
                 raise error
 
     # --- HealthCheck -----------------------------------------------------------------
