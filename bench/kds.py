@@ -245,13 +245,13 @@ async def storm(server: Server, args: argparse.Namespace) -> None:
     server.stop()
     await asyncio.sleep(1)
     started = time.perf_counter()
-    server.start()
+    await asyncio.to_thread(server.start)  # the zones keep retrying meanwhile
     restarted = time.perf_counter() - started
     for zone in fleet.zones:
         zone.reconnect_now()
     await fleet.wait_connected(900)
     await fleet.wait_synced(900)
-    online = await _online(server, cp_id, args.zones, started)
+    online = await _online(server, cp_id, args.zones)
     elapsed = time.perf_counter() - started
     reporting.cancel()
     await fleet.stop()
@@ -268,7 +268,10 @@ async def _report_progress(fleet: ZoneFleet, server: Server) -> None:
     before = (server.pid, server.cpu_seconds(), time.process_time(), time.perf_counter())
     while True:
         await asyncio.sleep(10)
-        now = (server.pid, server.cpu_seconds(), time.process_time(), time.perf_counter())
+        try:
+            now = (server.pid, server.cpu_seconds(), time.process_time(), time.perf_counter())
+        except FileNotFoundError:  # the server is restarting
+            continue
         elapsed = now[3] - before[3]
         served = now[1] - before[1] if now[0] == before[0] else now[1]  # restarted: from 0
         print(
@@ -279,9 +282,11 @@ async def _report_progress(fleet: ZoneFleet, server: Server) -> None:
         before = now
 
 
-async def _online(server: Server, cp_id: str, expected: int, started: float) -> int:
+async def _online(server: Server, cp_id: str, expected: int) -> int:
+    """Zones the zone API reports online, once all are (or after a minute)."""
+    online, deadline = 0, time.perf_counter() + 60
     async with server.client() as client:
-        while time.perf_counter() - started < 300:
+        while time.perf_counter() < deadline:
             online = 0
             for number in range(1, expected // 100 + 2):
                 page = await client.get(

@@ -171,3 +171,32 @@ async def test_state_writes_of_many_zones_in_one_batch_each_land(store: Store) -
         *(store.zones.touch(org_id, cp_id, name) for name in names[2:]),
     )
     assert await store.zones.online_names(org_id, cp_id) == names[1:]
+
+
+async def test_a_zone_connecting_writes_only_its_own_insight(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Health checks of other zones wait for the periodic flush: were each connect to
+    write them too, a storm of N zones reconnecting would write N x N insights."""
+    recorder = StatusRecorder(store)
+    org_id = await _org(store)
+    first = await _opened_zone(store, recorder, org_id)
+    others = []
+    for name in ("zone-2", "zone-3"):
+        await store.zones.create(org_id, first.cp_id, ZoneSettings(name))
+        others.append(ZoneIdentity(org_id, first.cp_id, name, uuid.uuid4()))
+        recorder.health_checked(others[-1])
+    write, written = store.resources.write, []
+
+    async def write_and_record(scope: CpScope, changes: Sequence[Change]) -> list[Resource]:
+        written.append(sorted(change.resource.name for change in changes))
+        return await write(scope, changes)
+
+    monkeypatch.setattr(store.resources, "write", write_and_record)
+    await recorder.opened(Subscription(first, "zone-1-second", None, {}))
+    assert written == [["zone-1"]]
+    await recorder.flush()
+    assert written[1:] == [["zone-2", "zone-3"]]
+    for identity in others:
+        insight = await store.resources.get(identity.scope, "ZoneInsight", "", identity.zone)
+        assert insight is not None and insight.spec["healthCheck"]["time"]

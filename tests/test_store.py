@@ -205,6 +205,32 @@ async def test_the_cache_after_writes_equals_a_fresh_load(store: Store) -> None:
     await reopened.close()
 
 
+async def test_a_run_of_updates_lands_whole_or_fails_on_its_stale_one(store: Store) -> None:
+    """Many updates in one write (a status flush) go as one statement; one stale version
+    among them fails the whole write and names that resource."""
+    org_id = await _org(store)
+    scope = CpScope(org_id, (await store.control_planes.create_owned(org_id, _fields("u"))).item.id)
+    meshes = await store.resources.write(
+        scope, [Create(Resource("Mesh", "", f"m{i}")) for i in range(5)]
+    )
+    updated = await store.resources.write(
+        scope, [Update(m.with_changes(labels={"n": m.name})) for m in meshes]
+    )
+    assert [(m.name, m.version, m.labels) for m in updated] == [
+        (f"m{i}", 2, {"n": f"m{i}"}) for i in range(5)
+    ]
+    assert all(m.creation_time == c.creation_time for m, c in zip(updated, meshes, strict=True))
+    stale = [updated[0], meshes[1], *updated[2:]]  # m1 at version 1 is stale now
+    with pytest.raises(Conflict, match="'m1'"):
+        await store.resources.write(scope, [Update(m.with_changes(labels={})) for m in stale])
+    reopened = StoreClass(store.dialect)
+    fresh, _ = await reopened.resources.find(scope, ResourceQuery("Mesh"))
+    assert sorted((m.name, m.version, m.labels) for m in fresh) == [
+        (f"m{i}", 2, {"n": f"m{i}"}) for i in range(5)
+    ], "nothing of the failed write is stored"
+    await reopened.close()
+
+
 @dataclass
 class Replicas:
     """Two stores on one PostgreSQL database, as two replicas have; `reader` follows

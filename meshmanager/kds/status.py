@@ -172,7 +172,7 @@ class StatusRecorder:
         identity = subscription.identity
         self._streams[(identity.cp_id, identity.zone)] += 1
         await self.store.zones.mark_connected(identity.org_id, identity.cp_id, identity.zone)
-        await self._save(identity.scope, [subscription])
+        await self._save(identity.scope, [identity.zone], [subscription])
 
     async def closed(self, subscription: Subscription) -> None:
         self.live.discard(subscription)
@@ -182,7 +182,7 @@ class StatusRecorder:
         self._streams[key] -= 1
         if self._streams[key] <= 0:
             del self._streams[key]
-        await self._save(identity.scope, [subscription])
+        await self._save(identity.scope, [identity.zone], [subscription])
         # The zone may reconnect during each write; its state writes are queued in call
         # order, so a disconnect queued before a later connect never overwrites it.
         if key in self._streams:
@@ -259,30 +259,31 @@ class StatusRecorder:
         await asyncio.gather(*(self.store.zones.touch(*zone) for zone in live))
 
     async def flush(self) -> None:
-        by_scope: dict[CpScope, list[Subscription]] = {}
+        dirty: dict[CpScope, tuple[set[str], list[Subscription]]] = {}
         for subscription in list(self.live):
             if subscription.dirty:
-                by_scope.setdefault(subscription.identity.scope, []).append(subscription)
+                zones, subscriptions = dirty.setdefault(subscription.identity.scope, (set(), []))
+                zones.add(subscription.identity.zone)
+                subscriptions.append(subscription)
         for scope, zone in list(self._dirty_health):
-            if not any(s.identity.zone == zone for s in by_scope.get(scope, [])):
-                by_scope.setdefault(scope, [])
+            dirty.setdefault(scope, (set(), []))[0].add(zone)
         # Concurrent, so that the store commits all control planes in one transaction.
-        saves = [self._save(scope, subscriptions) for scope, subscriptions in by_scope.items()]
+        saves = [self._save(scope, sorted(zones), subs) for scope, (zones, subs) in dirty.items()]
         for outcome in await asyncio.gather(*saves, return_exceptions=True):
             if isinstance(outcome, Exception):
                 raise outcome
 
-    async def _save(self, scope: CpScope, subscriptions: list[Subscription]) -> None:
-        zones = {s.identity.zone for s in subscriptions} | {
-            zone for s, zone in self._dirty_health if s == scope
-        }
-        locks = [self._writing.setdefault((scope, zone), asyncio.Lock()) for zone in sorted(zones)]
+    async def _save(
+        self, scope: CpScope, zones: list[str], subscriptions: list[Subscription]
+    ) -> None:
+        """Writes the insights of `zones` (sorted), with these of their subscriptions."""
+        locks = [self._writing.setdefault((scope, zone), asyncio.Lock()) for zone in zones]
         async with contextlib.AsyncExitStack() as held:
             for lock in locks:
                 await held.enter_async_context(lock)
             for attempt in range(1, SAVE_ATTEMPTS + 1):
                 try:
-                    await self._save_locked(scope, sorted(zones), subscriptions)
+                    await self._save_locked(scope, zones, subscriptions)
                     return
                 except Conflict:
                     # A save whose caller was cancelled (its RPC ended) let go of the lock

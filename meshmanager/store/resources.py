@@ -5,13 +5,15 @@ Reads are served from `ResourceCache`."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import orjson
-from sqlalchemy import BigInteger, and_, delete, insert, literal, select, update
+from sqlalchemy import BigInteger, and_, bindparam, delete, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -237,19 +239,16 @@ def _written_types(
 async def _apply_all(
     conn: AsyncConnection, scope: CpScope, revision: int, changes: Sequence[Change]
 ) -> list[Resource]:
-    """Applies changes in order; runs of creates go in one multi-row statement (a zone's
-    first sync creates thousands of resources at once)."""
+    """Applies changes in order; runs of creates or updates go in one statement each (a
+    zone's first sync creates thousands of resources at once, a status flush updates
+    the insights of every zone that reported)."""
     applied: list[Resource] = []
-    run: list[Create] = []
-    for change in [*changes, None]:
-        if isinstance(change, Create):
-            run.append(change)
-            continue
-        if run:
-            applied += await Create.apply_many(conn, scope, revision, run)
-            run = []
-        if change is not None:
-            applied.append(await change.apply(conn, scope, revision))
+    for _, run in itertools.groupby(changes, type):
+        batch = list(run)
+        if len(batch) == 1:
+            applied.append(await batch[0].apply(conn, scope, revision))
+        else:
+            applied += await batch[0].apply_many(conn, scope, revision, batch)
     return applied
 
 
@@ -273,6 +272,12 @@ class Change:
     async def apply(self, conn: AsyncConnection, scope: CpScope, revision: int) -> Resource:
         raise NotImplementedError
 
+    async def apply_many(
+        self, conn: AsyncConnection, scope: CpScope, revision: int, run: Sequence[Change]
+    ) -> list[Resource]:
+        """Applies `run`, changes of this change's class, in order."""
+        return [await change.apply(conn, scope, revision) for change in run]
+
     def apply_to(self, cp: CpResources, applied: Resource, revision: int) -> None:
         """Mirrors a committed change in a cache (see ResourceRepository._apply_locally)."""
         cp.put(revision, applied)
@@ -292,12 +297,10 @@ class Create(Change):
             creation_time=row["created_at"], modification_time=row["updated_at"], version=1
         )
 
-    @staticmethod
     async def apply_many(
-        conn: AsyncConnection, scope: CpScope, revision: int, creates: Sequence[Create]
+        self, conn: AsyncConnection, scope: CpScope, revision: int, run: Sequence[Change]
     ) -> list[Resource]:
-        if len(creates) == 1:
-            return [await creates[0].apply(conn, scope, revision)]
+        creates = [c for c in run if isinstance(c, Create)]
         rows = [_new_row(scope, c.resource, revision) for c in creates]
         savepoint = await conn.begin_nested()
         try:
@@ -315,30 +318,85 @@ class Create(Change):
         ]
 
 
+# One statement for every update, so SQLAlchemy compiles it once, not per row.
+_UPDATE = (
+    update(r)
+    .where(
+        r.c.org_id == bindparam("k_org"),
+        r.c.cp_id == bindparam("k_cp"),
+        r.c.type == bindparam("k_type"),
+        r.c.mesh == bindparam("k_mesh"),
+        r.c.name == bindparam("k_name"),
+        r.c.version == bindparam("k_version"),
+    )
+    .values(
+        {
+            column: bindparam(f"v_{column}")
+            for column in ("labels", "spec", "status", "updated_at", "version", "revision")
+        }
+    )
+)
+_UPDATE_RETURNING = _UPDATE.returning(r.c.created_at)
+
+
 @dataclass(frozen=True)
 class Update(Change):
     """Replaces labels, spec and status if the stored version is still `resource.version`."""
 
     resource: Resource
 
-    async def apply(self, conn: AsyncConnection, scope: CpScope, revision: int) -> Resource:
+    def _params(self, scope: CpScope, revision: int, now: datetime) -> dict[str, Any]:
         res = self.resource
-        now = utcnow()
-        result = await conn.execute(
-            update(r)
-            .where(_key(scope, *res.key), r.c.version == res.version)
-            .values(_row(res) | {"updated_at": now, "version": res.version + 1})
-            .values(revision=revision)
-            .returning(r.c.created_at)
-        )
-        created = result.scalar_one_or_none()
-        if created is None:
-            raise Conflict(
-                f"{res.type} {res.name!r} was modified concurrently: read it again and retry"
-            )
+        row = _row(res)
+        return {
+            "k_org": scope.org_id,
+            "k_cp": scope.cp_id,
+            "k_type": res.type,
+            "k_mesh": res.mesh,
+            "k_name": res.name,
+            "k_version": res.version,
+            "v_labels": row["labels"],
+            "v_spec": row["spec"],
+            "v_status": row["status"],
+            "v_updated_at": now,
+            "v_version": res.version + 1,
+            "v_revision": revision,
+        }
+
+    def _updated(self, created: datetime | None, now: datetime) -> Resource:
+        res = self.resource
         return res.with_changes(
             creation_time=created, modification_time=now, version=res.version + 1
         )
+
+    async def apply(self, conn: AsyncConnection, scope: CpScope, revision: int) -> Resource:
+        now = utcnow()
+        result = await conn.execute(_UPDATE_RETURNING, self._params(scope, revision, now))
+        created = result.scalar_one_or_none()
+        if created is None:
+            res = self.resource
+            raise Conflict(
+                f"{res.type} {res.name!r} was modified concurrently: read it again and retry"
+            )
+        return self._updated(created, now)
+
+    async def apply_many(
+        self, conn: AsyncConnection, scope: CpScope, revision: int, run: Sequence[Change]
+    ) -> list[Resource]:
+        """One executemany where the driver counts its rows and every resource knows its
+        creation time; otherwise, or when one of them conflicts, one at a time."""
+        updates = [u for u in run if isinstance(u, Update)]
+        known = all(u.resource.creation_time is not None for u in updates)
+        if not (known and conn.dialect.supports_sane_multi_rowcount):
+            return await super().apply_many(conn, scope, revision, run)
+        now = utcnow()
+        savepoint = await conn.begin_nested()
+        result = await conn.execute(_UPDATE, [u._params(scope, revision, now) for u in updates])
+        if result.rowcount != len(updates):
+            await savepoint.rollback()  # a stale version among them: find it
+            return await super().apply_many(conn, scope, revision, run)
+        await savepoint.commit()
+        return [u._updated(u.resource.creation_time, now) for u in updates]
 
 
 @dataclass(frozen=True)
