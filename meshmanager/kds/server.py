@@ -66,6 +66,11 @@ SERVER_OPTIONS = [
     ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
     ("grpc.http2.max_ping_strikes", 0),
     ("grpc.http2.max_pings_without_data", 0),
+    # Calls wait in gRPC core until the event loop accepts them, one at a time. By default
+    # core cancels those beyond 1,000 waiting 30 s and all beyond 3,000: a reconnect storm
+    # of 1,000 zones opens 6,000 at once, and the cancelled zones come back to retry.
+    ("grpc.server.max_pending_requests", 100_000),
+    ("grpc.server.max_pending_requests_hard_limit", 100_000),
 ]
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"

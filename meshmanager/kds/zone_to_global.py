@@ -9,6 +9,7 @@ that zone's own resources, and is validated; invalid items are NACKed, the rest 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -43,21 +44,27 @@ RESPONSE_BURST = 200  # a zone's first full state is one response per type
 MAX_ERRORS_REPORTED = 20
 
 
+@functools.cache
+def _global_metadata() -> struct_pb2.Struct:
+    """The same for every zone; building a Struct from dicts is slow, copying one is not."""
+    metadata = struct_pb2.Struct()
+    metadata.update(
+        {
+            "version": {
+                "kumaCp": {"version": KUMA_VERSION, "gitTag": f"meshmanager-{__version__}"}
+            },
+            "config": "",
+            "control-plane-id": f"meshmanager-{__version__}",
+            "features": FEATURES,
+        }
+    )
+    return metadata
+
+
 def _node(zone: str, initial: bool) -> base_pb2.Node:
     node = base_pb2.Node(id=zone)
     if initial:
-        metadata = struct_pb2.Struct()
-        metadata.update(
-            {
-                "version": {
-                    "kumaCp": {"version": KUMA_VERSION, "gitTag": f"meshmanager-{__version__}"}
-                },
-                "config": "",
-                "control-plane-id": f"meshmanager-{__version__}",
-                "features": FEATURES,
-            }
-        )
-        node.metadata.CopyFrom(metadata)
+        node.metadata.CopyFrom(_global_metadata())
     return node
 
 
