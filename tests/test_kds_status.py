@@ -200,3 +200,31 @@ async def test_a_zone_connecting_writes_only_its_own_insight(
     for identity in others:
         insight = await store.resources.get(identity.scope, "ZoneInsight", "", identity.zone)
         assert insight is not None and insight.spec["healthCheck"]["time"]
+
+
+async def test_health_checks_alone_wait_for_the_slow_round(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 10 s flush writes zones whose subscriptions changed (with their health time);
+    zones that only health-checked wait for the round that also touches live zones."""
+    recorder = StatusRecorder(store)
+    org_id = await _org(store)
+    first = await _opened_zone(store, recorder, org_id)
+    await store.zones.create(org_id, first.cp_id, ZoneSettings("zone-2"))
+    second = ZoneIdentity(org_id, first.cp_id, "zone-2", uuid.uuid4())
+    recorder.health_checked(first)
+    recorder.health_checked(second)
+    next(iter(recorder.live)).acknowledged("Mesh")  # zone-1's subscription changed
+    write, written = store.resources.write, []
+
+    async def write_and_record(scope: CpScope, changes: Sequence[Change]) -> list[Resource]:
+        written.append(sorted(change.resource.name for change in changes))
+        return await write(scope, changes)
+
+    monkeypatch.setattr(store.resources, "write", write_and_record)
+    await recorder.flush(with_health=False)
+    assert written == [["zone-1"]]
+    insight = await store.resources.get(first.scope, "ZoneInsight", "", "zone-1")
+    assert insight is not None and insight.spec["healthCheck"]["time"]
+    await recorder.flush(with_health=True)
+    assert written[1:] == [["zone-2"]]

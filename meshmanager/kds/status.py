@@ -4,7 +4,7 @@ version and (masked) config, and the last health check.
 
 Insights are written when a stream opens or closes, and otherwise at most every
 `FLUSH_SECONDS` while something changed, all dirty zones of a control plane in one
-write: an idle fleet costs no writes.
+write; health-check times alone only every `TOUCH_SECONDS`.
 """
 
 from __future__ import annotations
@@ -244,8 +244,9 @@ class StatusRecorder:
         while True:
             await asyncio.sleep(FLUSH_SECONDS)
             try:
-                await self.flush()
-                if time.monotonic() - last_touch >= TOUCH_SECONDS:
+                slow_round = time.monotonic() - last_touch >= TOUCH_SECONDS
+                await self.flush(with_health=slow_round)
+                if slow_round:
                     last_touch = time.monotonic()
                     await self.touch_live_zones()
                     await self.finalize_abandoned()
@@ -258,14 +259,18 @@ class StatusRecorder:
         live = {(s.identity.org_id, s.identity.cp_id, s.identity.zone) for s in self.live}
         await asyncio.gather(*(self.store.zones.touch(*zone) for zone in live))
 
-    async def flush(self) -> None:
+    async def flush(self, with_health: bool = True) -> None:
+        """Writes the insights of zones whose subscriptions changed and, `with_health`,
+        of zones that only health-checked. Those go every TOUCH_SECONDS, not every
+        FLUSH_SECONDS: each write costs ~1.4 ms of the event loop per control plane, and
+        10,000 zones health-check 33 times a second."""
         dirty: dict[CpScope, tuple[set[str], list[Subscription]]] = {}
         for subscription in list(self.live):
             if subscription.dirty:
                 zones, subscriptions = dirty.setdefault(subscription.identity.scope, (set(), []))
                 zones.add(subscription.identity.zone)
                 subscriptions.append(subscription)
-        for scope, zone in list(self._dirty_health):
+        for scope, zone in list(self._dirty_health) if with_health else ():
             dirty.setdefault(scope, (set(), []))[0].add(zone)
         # Concurrent, so that the store commits all control planes in one transaction.
         saves = [self._save(scope, sorted(zones), subs) for scope, (zones, subs) in dirty.items()]
