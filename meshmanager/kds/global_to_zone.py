@@ -78,8 +78,10 @@ class GlobalToZoneStream:
         self.types: dict[str, _TypeState] = {}
         self.nonce = 0
         self._disabled: frozenset[str] | None = None  # zones with enabled: false
-        # The control plane's revision when this stream last looked at its changes.
+        # The control plane's revision, and its cache's change counter, when this stream
+        # last looked at its changes.
         self._seen_revision: int | None = None
+        self._seen_changes = 0
 
     async def run(
         self, first: discovery_pb2.DeltaDiscoveryRequest, requests: AsyncIterator[Any]
@@ -88,6 +90,8 @@ class GlobalToZoneStream:
         queue: asyncio.Queue[discovery_pb2.DeltaDiscoveryRequest | None] = asyncio.Queue()
         reader = asyncio.create_task(_read_into(requests, queue))
         try:
+            cp = await self.services.store.resources.loaded(self.identity.scope)
+            self._seen_changes = cp.changes
             await self.on_request(first)
             await self._serve(queue, watcher, reader)
         finally:
@@ -137,11 +141,14 @@ class GlobalToZoneStream:
             await self._send(type_name, full=False)
 
     async def on_change(self, changed: set[str] | None) -> None:
-        revision = (await self.services.store.resources.loaded(self.identity.scope)).revision
-        if revision == self._seen_revision:
+        cp = await self.services.store.resources.loaded(self.identity.scope)
+        if cp.revision == self._seen_revision:
             return  # nothing was committed since: the safety net's idle poke costs nothing
-        self._seen_revision = revision
-        if changed is None or "Zone" in changed:  # a zone disabled: every type may change
+        self._seen_revision = cp.revision
+        since, self._seen_changes = self._seen_changes, cp.changes
+        if changed is None:  # the safety net, or "any type": what the cache saw change
+            changed = cp.types_changed_since(since)
+        if "Zone" in changed:  # a zone disabled: every type may change
             self._disabled = None
             affected = list(self.types)
         else:

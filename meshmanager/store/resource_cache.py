@@ -71,6 +71,17 @@ class CpResources:
     # syncing thousands of resources does not pay an ordered insert for each.
     unsorted: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # A counter of puts and removes, and its value at each type's last one: what changed
+    # since a reader last looked, without comparing every resource.
+    changes: int = 0
+    type_changed_at: dict[str, int] = field(default_factory=dict)
+
+    def types_changed_since(self, changes: int) -> set[str]:
+        return {type_ for type_, at in self.type_changed_at.items() if at > changes}
+
+    def _changed(self, type_: str) -> None:
+        self.changes += 1
+        self.type_changed_at[type_] = self.changes
 
     def get(self, key: Key) -> Resource | None:
         found = self.entries.get(key)
@@ -84,6 +95,7 @@ class CpResources:
         else:
             self._unindex(previous[1])
         self.entries[key] = (revision, resource)
+        self._changed(resource.type)
         zone = resource.labels.get(ZONE_LABEL)
         if zone:
             self.by_zone.setdefault((resource.type, zone), set()).add(key)
@@ -93,6 +105,7 @@ class CpResources:
         if found is None:
             return
         self._unindex(found[1])
+        self._changed(key[0])
         keys = self._sorted(key[0])
         del keys[bisect.bisect_left(keys, key[1:])]
 

@@ -108,7 +108,7 @@ def new_signing_key_secret(prefix: str, mesh: str = "", key_id: str = DEFAULT_KE
 
 def private_key(signing_key: Resource, validated: bool = True) -> rsa.RSAPrivateKey:
     """The key in a signing-key secret: PEM "RSA PRIVATE KEY", or (legacy) bare PKCS#1 DER.
-    Validating an RSA key tests its primes: about 40 ms for 2,048 bits."""
+    Validating an RSA key tests its primes: tens of milliseconds for 2,048 bits."""
     data = secret_data(signing_key)
     skip = not validated
     try:
