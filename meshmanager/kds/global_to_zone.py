@@ -78,9 +78,7 @@ class GlobalToZoneStream:
         self.types: dict[str, _TypeState] = {}
         self.nonce = 0
         self._disabled: frozenset[str] | None = None  # zones with enabled: false
-        # The control plane's revision, and its cache's change counter, when this stream
-        # last looked at its changes.
-        self._seen_revision: int | None = None
+        # The control plane cache's change counter when this stream last looked.
         self._seen_changes = 0
 
     async def run(
@@ -142,10 +140,9 @@ class GlobalToZoneStream:
 
     async def on_change(self, changed: set[str] | None) -> None:
         cp = await self.services.store.resources.loaded(self.identity.scope)
-        if cp.revision == self._seen_revision:
-            return  # nothing was committed since: the safety net's idle poke costs nothing
-        self._seen_revision = cp.revision
         since, self._seen_changes = self._seen_changes, cp.changes
+        if cp.changes == since:
+            return  # the cache is as it was: the safety net's idle poke costs nothing
         if changed is None:  # the safety net, or "any type": what the cache saw change
             changed = cp.types_changed_since(since)
         if "Zone" in changed:  # a zone disabled: every type may change
