@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+import meshmanager
 from tests.server_process import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -208,3 +210,25 @@ def test_sigterm_ends_grpc_streams_with_a_retryable_status(tmp_path: Path) -> No
     server.process.wait(timeout=60)  # type: ignore[union-attr]
     server.collect()
     channel.close()
+
+
+@pytest.mark.parametrize(
+    ("preset", "expected"),
+    [
+        (None, meshmanager.GRPC_EXPERIMENTS),
+        ("", ""),  # gRPC's own default, on request
+        ("-event_engine_client", "-event_engine_client"),
+    ],
+)
+def test_grpc_io_manager_is_chosen_before_grpc_loads(preset: str | None, expected: str) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "GRPC_EXPERIMENTS"}
+    if preset is not None:
+        env["GRPC_EXPERIMENTS"] = preset
+    program = (
+        "import os, sys; assert 'grpc' not in sys.modules; import meshmanager.kds.server;"
+        " assert 'grpc' in sys.modules; print(os.environ['GRPC_EXPERIMENTS'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == expected

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 
 from meshmanager.model.controlplane import ControlPlaneFields, default_features
 from meshmanager.model.errors import Conflict, NotFound
@@ -174,6 +174,44 @@ async def test_concurrent_resource_writes_share_a_commit_but_fail_alone(store: S
     fresh, _ = await reopened.resources.find(scope, ResourceQuery("Mesh"))
     assert {m.name for m in fresh} == {m.name for m in meshes}, "what the cache shows is stored"
     await reopened.close()
+
+
+async def test_a_batch_takes_savepoints_only_when_one_of_its_requests_fails(
+    store: Store,
+) -> None:
+    org_id = await _org(store)
+    scopes = []
+    for i in range(5):
+        created = await store.control_planes.create_owned(org_id, _fields(f"savepoints{i}"))
+        scopes.append(CpScope(org_id, created.item.id))
+
+    async def write_meshes(names: list[str]) -> list[Any]:
+        writes = (
+            store.resources.write(scope, [Create(Resource("Mesh", "", name))])
+            for scope, name in zip(scopes, names, strict=True)
+        )
+        return await asyncio.gather(*writes, return_exceptions=True)
+
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.upper())
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        landed = await write_meshes(["a"] * 5)
+        clean_run, statements[:] = list(statements), []
+        mixed = await write_meshes(["b", "b", "a", "b", "b"])  # "a" exists in the third
+    finally:
+        event.remove(store.engine.sync_engine, "before_cursor_execute", record)
+    assert [type(result) for result in landed] == [list] * 5
+    assert not [s for s in clean_run if "SAVEPOINT" in s], "no failure, no savepoints"
+    assert [s for s in statements if "SAVEPOINT" in s], "redone with savepoints"
+    assert isinstance(mixed[2], Conflict)
+    assert [type(result) for i, result in enumerate(mixed) if i != 2] == [list] * 4
+    for i, scope in enumerate(scopes):
+        meshes, _ = await store.resources.find(scope, ResourceQuery("Mesh"))
+        assert {mesh.name for mesh in meshes} == ({"a"} if i == 2 else {"a", "b"})
 
 
 async def test_the_cache_after_writes_equals_a_fresh_load(store: Store) -> None:

@@ -5,8 +5,9 @@ Reads are served from `ResourceCache`."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -127,8 +128,8 @@ class ResourceRepository:
 
     async def write(self, scope: CpScope, changes: Sequence[Change]) -> list[Resource]:
         """Applies creates, updates and deletes atomically, and returns once they are
-        durable. Concurrent calls share one transaction (and one fsync), each in a
-        savepoint of its own, so that one caller's conflict fails only that caller."""
+        durable. Concurrent calls share one transaction (and one fsync); one caller's
+        conflict fails only that caller (see `_commit`)."""
         request = _WriteRequest(scope, changes, asyncio.get_running_loop().create_future())
         self._pending.append(request)
         if self._flusher is None or self._flusher.done():
@@ -189,25 +190,31 @@ class ResourceRepository:
     async def _commit(
         self, batch: list[_WriteRequest]
     ) -> tuple[list[list[Resource] | Exception], dict[UUID, int]]:
-        results: list[list[Resource] | Exception] = []
+        """One transaction for the batch. Several requests go first without a savepoint
+        each, two statements fewer per request (a status flush is a request per control
+        plane); if one of them fails, the batch is redone with savepoints, so that it
+        fails alone. A lone request's failure is the transaction's."""
         with store_operation("resources.write"):
-            async with self.store.write(affects_identity=False) as conn:
-                revisions: dict[UUID, int] = {}
-                for request in batch:
-                    scope = request.scope
-                    if scope.cp_id not in revisions:
-                        revisions[scope.cp_id] = await _next_revision(conn, scope)
-                        await self.store.announce_write(conn, scope, revisions[scope.cp_id])
-                    savepoint = await conn.begin_nested()
-                    try:
-                        revision = revisions[scope.cp_id]
-                        applied = await _apply_all(conn, scope, revision, request.changes)
-                    except Exception as error:
-                        await savepoint.rollback()
-                        results.append(error)
-                    else:
-                        await savepoint.commit()
-                        results.append(applied)
+            if len(batch) == 1:
+                return await self._transaction(batch, _apply_all)
+            with contextlib.suppress(_RequestFailed):
+                return await self._transaction(batch, _apply_or_abort)
+            return await self._transaction(batch, _apply_in_savepoint)
+
+    async def _transaction(
+        self,
+        batch: list[_WriteRequest],
+        apply: Callable[[AsyncConnection, CpScope, int, Sequence[Change]], Awaitable[Any]],
+    ) -> tuple[list[list[Resource] | Exception], dict[UUID, int]]:
+        results: list[list[Resource] | Exception] = []
+        async with self.store.write(affects_identity=False) as conn:
+            revisions: dict[UUID, int] = {}
+            for request in batch:
+                scope = request.scope
+                if scope.cp_id not in revisions:
+                    revisions[scope.cp_id] = await _next_revision(conn, scope)
+                    await self.store.announce_write(conn, scope, revisions[scope.cp_id])
+                results.append(await apply(conn, scope, revisions[scope.cp_id], request.changes))
         return results, revisions
 
     async def written_elsewhere(self, scope: CpScope, revision: int) -> None:
@@ -249,6 +256,33 @@ async def _apply_all(
             applied.append(await batch[0].apply(conn, scope, revision))
         else:
             applied += await batch[0].apply_many(conn, scope, revision, batch)
+    return applied
+
+
+class _RequestFailed(Exception):
+    """A request of a batch written without savepoints failed: the transaction is lost."""
+
+
+async def _apply_or_abort(
+    conn: AsyncConnection, scope: CpScope, revision: int, changes: Sequence[Change]
+) -> list[Resource]:
+    try:
+        return await _apply_all(conn, scope, revision, changes)
+    except Exception as error:
+        raise _RequestFailed from error
+
+
+async def _apply_in_savepoint(
+    conn: AsyncConnection, scope: CpScope, revision: int, changes: Sequence[Change]
+) -> list[Resource] | Exception:
+    """`_apply_all`, or its error with nothing of it applied."""
+    savepoint = await conn.begin_nested()
+    try:
+        applied = await _apply_all(conn, scope, revision, changes)
+    except Exception as error:
+        await savepoint.rollback()
+        return error
+    await savepoint.commit()
     return applied
 
 
