@@ -27,19 +27,10 @@ from bench.kds import cpu_by_thread
 from bench.kuma_api import free_port
 from bench.machine import describe
 from meshmanager import GRPC_EXPERIMENTS
+from meshmanager.kds.server import SERVER_OPTIONS
 from meshmanager.kds.tls import load_or_create
 
 STREAMS_PER_CLIENT = 5
-SERVER_OPTIONS = [  # as meshmanager's KDS server (meshmanager/kds/server.py)
-    ("grpc.keepalive_time_ms", 60_000),
-    ("grpc.keepalive_timeout_ms", 15_000),
-    ("grpc.keepalive_permit_without_calls", 1),
-    ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
-    ("grpc.http2.max_ping_strikes", 0),
-    ("grpc.http2.max_pings_without_data", 0),
-    ("grpc.server.max_pending_requests", 100_000),
-    ("grpc.server.max_pending_requests_hard_limit", 100_000),
-]
 CLIENT_OPTIONS = [  # as a Kuma zone's KDS client (spec §2.3)
     ("grpc.keepalive_time_ms", 15_000),
     ("grpc.keepalive_timeout_ms", 15_000),
