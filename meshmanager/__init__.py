@@ -7,7 +7,7 @@ __version__ = "0.1.0"
 # gRPC core's older I/O manager polls sockets on one thread; its event engine hands every
 # read to a thread pool. Idle Kuma zones ping every 15 s, so 10,000 of them send 667 pings
 # a second, and each hand-off wakes threads: a bare grpc.aio server costs 5.1 % of a core
-# there with the event engine and 3.2 % without (docs/kds.md, "Idle cost"). gRPC reads
+# there with the event engine and 3.2 % without (bench/README.md, "Idle"). gRPC reads
 # this once, when it loads, so it is set before any module imports grpc. An empty
 # GRPC_EXPERIMENTS in the environment keeps gRPC's default.
 GRPC_EXPERIMENTS = ",".join(
