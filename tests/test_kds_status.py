@@ -156,8 +156,9 @@ async def test_a_recently_seen_zone_is_left_alone_unless_the_sole_replica_restar
 
 
 async def test_state_writes_of_many_zones_in_one_batch_each_land(store: Store) -> None:
-    """Connects, disconnects and touches queued together share a transaction (one
-    statement per set of columns); every zone ends in the state of its own last call."""
+    """Connects and disconnects queued together share a transaction (one statement per
+    set of columns), alongside a touch of many zones; every zone ends in the state of
+    its own last call."""
     org_id = await _org(store)
     cp_id = (await store.control_planes.create_owned(org_id, _fields("cp"))).item.id
     names = [f"zone-{n}" for n in range(6)]
@@ -168,7 +169,7 @@ async def test_state_writes_of_many_zones_in_one_batch_each_land(store: Store) -
         store.zones.mark_disconnected(org_id, cp_id, "zone-0"),
         store.zones.mark_disconnected(org_id, cp_id, "zone-1"),
         store.zones.mark_connected(org_id, cp_id, "zone-1"),  # back at once
-        *(store.zones.touch(org_id, cp_id, name) for name in names[2:]),
+        store.zones.touch([(org_id, cp_id, name) for name in names[2:]]),
     )
     assert await store.zones.online_names(org_id, cp_id) == names[1:]
 

@@ -309,7 +309,7 @@ async def test_a_zone_not_seen_for_long_is_offline_until_touched(api: Api) -> No
         )
     assert expect(await api.call("GET", f"{_zones(cp)}/zone-1"), 200)["online"] is False
     assert await api.store.zones.online_names(org_id, cp_id) == []
-    await api.store.zones.touch(org_id, cp_id, "zone-1")
+    await api.store.zones.touch([(org_id, cp_id, "zone-1")])
     assert expect(await api.call("GET", f"{_zones(cp)}/zone-1"), 200)["online"] is True
     assert await api.store.zones.online_names(org_id, cp_id) == ["zone-1"]
     expect(await api.call("DELETE", f"{_zones(cp)}/zone-1", params={"force": "true"}), 204)

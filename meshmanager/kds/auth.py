@@ -203,6 +203,14 @@ class Authenticator:
             return await self.check(credential, zone)
         key = (context.peer(), zone)
         binding = self._bindings.setdefault(key, _Binding())
+        if not binding.ready.is_set():  # wait_for costs a task: not for every health check
+            await self._bound(key, binding)
+        if binding.refusal is not None:
+            raise binding.refusal
+        assert binding.identity is not None
+        return binding.identity
+
+    async def _bound(self, key: tuple[str, str], binding: _Binding) -> None:
         try:
             await asyncio.wait_for(binding.ready.wait(), BIND_WAIT_SECONDS)
         except TimeoutError:
@@ -212,10 +220,6 @@ class Authenticator:
                 "this connection never authenticated: its GlobalToZoneSync stream did not"
                 f" present a zone credential within {BIND_WAIT_SECONDS:.0f}s",
             ) from None
-        if binding.refusal is not None:
-            raise binding.refusal
-        assert binding.identity is not None
-        return binding.identity
 
     def unbind(self, context: grpc.aio.ServicerContext[Any, Any], zone: str) -> None:
         """When the connection's GlobalToZoneSync ends. A refusal is kept a while, so

@@ -257,7 +257,7 @@ class StatusRecorder:
         """Records that this server still holds these zones' connections (a zone not
         seen for 5 minutes reads offline: its server may have died). One transaction."""
         live = {(s.identity.org_id, s.identity.cp_id, s.identity.zone) for s in self.live}
-        await asyncio.gather(*(self.store.zones.touch(*zone) for zone in live))
+        await self.store.zones.touch(live)
 
     async def flush(self, with_health: bool = True) -> None:
         """Writes the insights of zones whose subscriptions changed and, `with_health`,

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -254,10 +255,19 @@ class ZoneRepository:
     async def mark_disconnected(self, org_id: UUID, cp_id: UUID, name: str) -> None:
         await self._set_state(org_id, cp_id, name, disconnected_at=utcnow())
 
-    async def touch(self, org_id: UUID, cp_id: UUID, name: str) -> None:
-        """The zone's connection is still alive. A connected zone not touched within
-        ZONE_STALE_AFTER reads offline (its replica may have died)."""
-        await self._set_state(org_id, cp_id, name, last_seen_at=utcnow())
+    async def touch(self, keys: Iterable[tuple[UUID, UUID, str]]) -> None:
+        """These zones' (org, control plane, name) connections are still alive. A
+        connected zone not touched within ZONE_STALE_AFTER reads offline (its replica may
+        have died). One statement, not a queued call per zone: 10,000 of those cost the
+        event loop more than the write."""
+        now = utcnow()
+        batch = [(*key, {"last_seen_at": now}) for key in keys]
+        if not batch:
+            return
+        with store_operation("zones.touch"):
+            async with self.store.write(affects_identity=False) as conn:
+                for statement, rows in _state_updates(batch):
+                    await conn.execute(statement, rows)
 
     async def abandoned(self, any_age: bool = False) -> list[tuple[UUID, UUID, str]]:
         """(org, control plane, zone) of the zones recorded as connected whose server
@@ -293,7 +303,7 @@ class ZoneRepository:
             try:
                 with store_operation("zones.set_state"):
                     async with self.store.write(affects_identity=False) as conn:
-                        for statement, rows in _state_updates(batch):
+                        for statement, rows in _state_updates([c[:4] for c in batch]):
                             await conn.execute(statement, rows)
             except Exception as error:
                 for *_, done in batch:
@@ -306,14 +316,14 @@ class ZoneRepository:
 
 
 def _state_updates(
-    batch: list[StateChange],
+    batch: list[tuple[UUID, UUID, str, dict[str, datetime]]],
 ) -> list[tuple[Update, list[dict[str, object]]]]:
     """One executemany per set of columns written (all of a touch round is one). The
     columns hold timestamps taken when each call was made, so the order between sets
     does not matter."""
     grouped: dict[tuple[str, ...], list[dict[str, object]]] = {}
     now = utcnow()
-    for org_id, cp_id, name, values, _ in batch:
+    for org_id, cp_id, name, values in batch:
         row = {"k_org": org_id, "k_cp": cp_id, "k_name": name, "v_updated_at": now}
         row.update({f"v_{column}": value for column, value in values.items()})
         grouped.setdefault(tuple(sorted(values)), []).append(row)
