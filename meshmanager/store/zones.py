@@ -130,6 +130,7 @@ class ZoneSettings:
     egress: bool = False
 
 
+ZoneState = tuple[UUID, UUID, str, dict[str, datetime]]  # org, cp, zone, columns
 StateChange = tuple[UUID, UUID, str, dict[str, datetime], "asyncio.Future[None]"]
 
 
@@ -265,9 +266,7 @@ class ZoneRepository:
         if not batch:
             return
         with store_operation("zones.touch"):
-            async with self.store.write(affects_identity=False) as conn:
-                for statement, rows in _state_updates(batch):
-                    await conn.execute(statement, rows)
+            await self._write_states(batch)
 
     async def abandoned(self, any_age: bool = False) -> list[tuple[UUID, UUID, str]]:
         """(org, control plane, zone) of the zones recorded as connected whose server
@@ -302,9 +301,7 @@ class ZoneRepository:
             batch, self._states = self._states, []
             try:
                 with store_operation("zones.set_state"):
-                    async with self.store.write(affects_identity=False) as conn:
-                        for statement, rows in _state_updates([c[:4] for c in batch]):
-                            await conn.execute(statement, rows)
+                    await self._write_states([change[:4] for change in batch])
             except Exception as error:
                 for *_, done in batch:
                     if not done.done():
@@ -314,11 +311,17 @@ class ZoneRepository:
                     if not done.done():
                         done.set_result(None)
 
+    async def _write_states(self, batch: list[ZoneState]) -> None:
+        """One transaction for the state columns of many zones."""
+        async with self.store.write(affects_identity=False) as conn:
+            for statement, rows in _state_updates(batch):
+                await conn.execute(statement, rows)
+
 
 def _state_updates(
-    batch: list[tuple[UUID, UUID, str, dict[str, datetime]]],
+    batch: list[ZoneState],
 ) -> list[tuple[Update, list[dict[str, object]]]]:
-    """One executemany per set of columns written (all of a touch round is one). The
+    """One executemany per set of columns written (all of a touch is one). The
     columns hold timestamps taken when each call was made, so the order between sets
     does not matter."""
     grouped: dict[tuple[str, ...], list[dict[str, object]]] = {}
