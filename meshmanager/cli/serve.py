@@ -16,6 +16,7 @@ from meshmanager.addresses import HostPort
 from meshmanager.api.app import create_app
 from meshmanager.api.ops import create_ops_app
 from meshmanager.cli.demo import start_demo
+from meshmanager.cli.heap import HeapCollector
 from meshmanager.cli.settings import Settings
 from meshmanager.kds.server import KdsServer
 from meshmanager.kds.tls import TlsError, TlsMaterial, load_files, load_or_create
@@ -97,6 +98,7 @@ async def serve(settings: Settings, announce: Callable[[Bootstrap], None]) -> No
     stopped = asyncio.Event()
     _stop_on_signals(servers, stopped)
     await kds.start()
+    heap = asyncio.create_task(HeapCollector().run_forever())
     demo = await start_demo(store, endpoint) if settings.demo else None
     log.info(
         "meshmanager started",
@@ -111,6 +113,7 @@ async def serve(settings: Settings, announce: Callable[[Bootstrap], None]) -> No
         # requests first would only delay the retryable status zones reconnect on.
         await asyncio.gather(*(server.serve() for server in servers), _stop_when(stopped, kds))
     finally:
+        heap.cancel()
         if demo is not None:
             await demo.stop()
         await kds.stop()
