@@ -3,7 +3,7 @@
 Python scans its whole heap once the objects promoted into its oldest generation since
 the last scan number a quarter of that generation, even if most of them have been freed
 since. An idle server keeps replacing zone insights, so at 10,000 zones it scanned its
-millions of objects every few minutes, holding the event loop 4 s each time
+millions of objects every few minutes, holding the event loop 4-6 s each time
 (bench/README.md, "Idle"). Here, once a minute, the objects born since the last look
 are collected and what survives is frozen out of the automatic collections, so those
 only ever scan young objects. The whole heap is scanned only when the frozen set has
