@@ -23,7 +23,7 @@ from typing import Any
 
 import grpc
 
-from bench.kds import cpu_by_thread
+from bench.kds import cpu_snapshot, cpu_used
 from bench.kuma_api import free_port
 from bench.machine import describe
 from meshmanager import GRPC_EXPERIMENTS
@@ -93,9 +93,9 @@ def measure(label: str, experiments: str | None, clients: int, seconds: float) -
     workers = [_child("connect", port, tls_dir, experiments, str(half)) for half in halves]
     try:
         time.sleep(20)  # the joins' TLS handshakes are over
-        before, started = cpu_by_thread(server.pid), time.perf_counter()
+        before, started = cpu_snapshot(server.pid), time.perf_counter()
         time.sleep(seconds)
-        used = {kind: spent - before[kind] for kind, spent in cpu_by_thread(server.pid).items()}
+        total, used = cpu_used(before, cpu_snapshot(server.pid))
         elapsed = time.perf_counter() - started
     finally:
         for process in [*workers, server]:
@@ -103,7 +103,7 @@ def measure(label: str, experiments: str | None, clients: int, seconds: float) -
             process.wait()
     split = ", ".join(f"{kind} {spent / elapsed:.2%}" for kind, spent in used.items())
     print(
-        f"{label}: {clients} idle clients cost the server {sum(used.values()) / elapsed:.2%}"
+        f"{label}: {clients} idle clients cost the server {total / elapsed:.2%}"
         f" of one core over {seconds:.0f} s ({split})"
     )
 

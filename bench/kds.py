@@ -30,7 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -99,19 +99,36 @@ class Server:
         )
 
 
-def cpu_by_thread(pid: int) -> dict[str, float]:
-    """CPU seconds so far of process `pid`: its main thread (the event loop), gRPC core's
-    named threads, and the rest. Python 3.11 does not name its threads, so "other" holds
-    the SQLite and executor threads and, with gRPC's older I/O manager, its poller."""
-    seconds = dict.fromkeys(("event loop", "gRPC core", "other"), 0.0)
+class CpuSnapshot(NamedTuple):
+    process: float  # CPU seconds of the whole process, ended threads included
+    threads: dict[str, tuple[str, float]]  # live thread id -> (kind, CPU seconds)
+
+
+def cpu_snapshot(pid: int) -> CpuSnapshot:
+    """CPU seconds so far of process `pid` and of each of its live threads, by kind: its
+    main thread (the event loop), gRPC core's named threads, and the rest. Python 3.11
+    does not name its threads, so "other" holds the SQLite and executor threads and,
+    with gRPC's older I/O manager, its poller."""
+    threads = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(OSError):  # a thread that just ended
             name = (task / "comm").read_text().strip()
             kind = "event loop" if task.name == str(pid) else "other"
             if name in GRPC_THREADS:
                 kind = "gRPC core"
-            seconds[kind] += _cpu_seconds(task)
-    return seconds
+            threads[task.name] = (kind, _cpu_seconds(task))
+    return CpuSnapshot(_cpu_seconds(Path(f"/proc/{pid}")), threads)
+
+
+def cpu_used(before: CpuSnapshot, after: CpuSnapshot) -> tuple[float, dict[str, float]]:
+    """The process's CPU seconds between two snapshots, and their split by thread kind.
+    Threads that ended in between are in the total but not in a kind of their own."""
+    split = dict.fromkeys(("event loop", "gRPC core", "other"), 0.0)
+    for tid, (kind, seconds) in after.threads.items():
+        split[kind] += seconds - before.threads.get(tid, (kind, 0.0))[1]
+    total = after.process - before.process
+    split["threads that ended"] = total - sum(split.values())
+    return total, split
 
 
 def _cpu_seconds(proc: Path) -> float:
@@ -315,11 +332,11 @@ async def idle(server: Server, args: argparse.Namespace) -> None:
     workers = await _zone_workers(server, addresses, args.processes, args.join_rate)
     print(f"  all connected and in sync after {time.perf_counter() - connecting:.0f} s")
     await asyncio.sleep(args.settle)
-    before, started = cpu_by_thread(server.pid), time.perf_counter()
+    before, started = cpu_snapshot(server.pid), time.perf_counter()
     await asyncio.sleep(args.seconds)
-    used = {kind: seconds - before[kind] for kind, seconds in cpu_by_thread(server.pid).items()}
+    total, used = cpu_used(before, cpu_snapshot(server.pid))
     elapsed = time.perf_counter() - started
-    share = sum(used.values()) / elapsed * 100
+    share = total / elapsed * 100
     split = ", ".join(f"{kind} {seconds / elapsed:.2%}" for kind, seconds in used.items())
     rss = rss_mb(server.pid)
     for worker in workers:
