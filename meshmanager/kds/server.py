@@ -10,7 +10,6 @@ silently (spec §1.3).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeAlias
@@ -39,12 +38,8 @@ from meshmanager.kds.services import KdsServices
 from meshmanager.kds.status import Subscription
 from meshmanager.kds.tls import TlsMaterial
 from meshmanager.kds.zone_to_global import ZoneToGlobalStream
-from meshmanager.model.errors import Conflict
-from meshmanager.model.resources import signing
-from meshmanager.model.resources.stored import CpScope
 from meshmanager.observability import log_fields
 from meshmanager.store.base import Store
-from meshmanager.store.resources import Create, ResourceQuery
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +117,7 @@ class KdsHandlers:
         )
         subscription.message.auth_token_provided = bearer_credential(context) is not None
         features = node_features(first.node)
-        await ensure_zone_token_signing_key(self.services.store, identity.scope)
+        await self.services.signing_keys.ensure(identity.scope)
         stream = GlobalToZoneStream(self.services, identity, features, subscription, context.write)
         await self.services.status.opened(subscription)
         fields = log_fields(zone=identity.zone, cp=str(identity.cp_id), peer=context.peer())
@@ -168,18 +163,6 @@ class KdsHandlers:
             await refuse_on_error(context, handle)
 
         return stream
-
-
-async def ensure_zone_token_signing_key(store: Store, scope: CpScope) -> None:
-    """Kuma's global makes a zone-token signing key on start; zones get its public half.
-    Ours is made the first time a zone of the control plane connects."""
-    prefix = signing.ZONE_TOKEN_SIGNING_KEY_PREFIX
-    secrets, _ = await store.resources.find(scope, ResourceQuery("GlobalSecret"))
-    if signing.latest_signing_key(secrets, prefix) is not None:
-        return
-    key = await asyncio.to_thread(signing.new_signing_key_secret, prefix)
-    with contextlib.suppress(Conflict):  # another zone's stream made it first
-        await store.resources.write(scope, [Create(key)])
 
 
 def _string(value: Any) -> str:

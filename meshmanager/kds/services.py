@@ -10,6 +10,7 @@ from meshmanager.kds.admin import EnvoyAdminStreams
 from meshmanager.kds.auth import Authenticator, CredentialStore
 from meshmanager.kds.connections import Connections
 from meshmanager.kds.feed import ChangeFeed
+from meshmanager.kds.signing_keys import ZoneTokenSigningKeys
 from meshmanager.kds.status import StatusRecorder
 from meshmanager.store.base import Store
 
@@ -19,6 +20,7 @@ class KdsServices:
     store: Store
     auth: Authenticator
     status: StatusRecorder
+    signing_keys: ZoneTokenSigningKeys
     connections: Connections = field(default_factory=Connections)
     feed: ChangeFeed = field(default_factory=ChangeFeed)
     admin: EnvoyAdminStreams = field(default_factory=EnvoyAdminStreams)
@@ -29,7 +31,12 @@ class KdsServices:
     @classmethod
     def for_store(cls, store: Store) -> KdsServices:
         credentials = cast(CredentialStore, store.zones)
-        services = cls(store, Authenticator(credentials), StatusRecorder(store))
+        services = cls(
+            store,
+            Authenticator(credentials),
+            StatusRecorder(store),
+            ZoneTokenSigningKeys(store),
+        )
         store.events.listen(services.feed.on_store_event)
         store.events.listen(services.connections.on_store_event)
         return services
