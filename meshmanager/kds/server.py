@@ -47,6 +47,7 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # Kuma's multizone.*.kds.maxMsgSize default
 HEALTH_CHECK_INTERVAL_SECONDS = 0  # Kuma's default: zones keep their 5-minute period
 SAFETY_NET_SECONDS = 300.0
+UNACCEPTED_CALL_SECONDS = 300
 CLOSED = Refused(grpc.StatusCode.UNAVAILABLE, "the stream ended; reconnect")
 
 # Zones ping every 15 s; the server's own pings only find zones that vanished without
@@ -66,6 +67,10 @@ SERVER_OPTIONS = [
     # of 1,000 zones opens 6,000 at once, and the cancelled zones come back to retry.
     ("grpc.server.max_pending_requests", 100_000),
     ("grpc.server.max_pending_requests_hard_limit", 100_000),
+    # And core cancels a call not accepted within 30 s. Behind a busy event loop (zones
+    # joining, a whole-heap collection) every zone whose call it cancels reconnects and
+    # opens six more: at 10,000 zones joining, that fed on itself.
+    ("grpc.server_max_unrequested_time_in_server", UNACCEPTED_CALL_SECONDS),
 ]
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
