@@ -7,11 +7,11 @@ import asyncio
 
 import pytest
 
-from meshmanager.kds.signing_keys import PREFIX, ZoneTokenSigningKeys
 from meshmanager.model.resources import signing
 from meshmanager.model.resources.stored import CpScope, Resource
 from meshmanager.store import Store
 from meshmanager.store.resources import ResourceQuery
+from meshmanager.tenancy.signing_keys import PREFIX, ZoneTokenSigningKeys
 from tests.test_store import _fields, _org
 
 

@@ -137,6 +137,23 @@ async def test_the_zone_appears_in_the_kuma_api(api: Api) -> None:
     assert zone["enabled"] is True
 
 
+async def test_the_first_zone_brings_the_zone_token_signing_key(api: Api) -> None:
+    """Made before any zone connects, as Kuma's global makes it on start, so that zones
+    joining together do not wait for it."""
+    cp = await create_cp(api, "cp")
+    secrets = f"/v1/mesh/control-planes/{cp['id']}/api/global-secrets"
+
+    async def signing_keys() -> list[str]:
+        items = expect(await api.call("GET", secrets), 200)["items"]
+        return [s["name"] for s in items if s["name"].startswith("zone-token-signing-key")]
+
+    assert await signing_keys() == []
+    expect(await _create(api, cp), 201)
+    assert await signing_keys() == ["zone-token-signing-key-1"]
+    expect(await _create(api, cp, name="zone-2"), 201)
+    assert await signing_keys() == ["zone-token-signing-key-1"]
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -24,6 +24,7 @@ from meshmanager.store.resources import Create, Delete
 from meshmanager.store.types import utcnow
 from meshmanager.store.zones import ZoneSettings, is_online
 from meshmanager.tenancy.principal import Principal
+from meshmanager.tenancy.signing_keys import ZoneTokenSigningKeys
 
 router = APIRouter(prefix="/v1/mesh/control-planes/{cpId}/zones", tags=["Zones"])
 
@@ -186,9 +187,10 @@ async def delete_zone(
 async def provision_zone(
     store: Store, scope: CpScope, settings: ZoneSettings
 ) -> tuple[RowMapping, str]:
-    """The zone's row and first credential, and its Zone resource (shared with the
-    console's wizard)."""
+    """The zone's row and first credential, its Zone resource, and the control plane's
+    zone-token signing key if this is its first zone (shared with the console's wizard)."""
     row, secret = await store.zones.create(scope.org_id, scope.cp_id, settings)
+    await ZoneTokenSigningKeys(store).ensure(scope)
     existing = await store.resources.get(scope, "Zone", "", settings.name)
     if existing is None:
         zone = Resource("Zone", "", settings.name, {"enabled": True})

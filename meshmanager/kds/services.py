@@ -10,9 +10,9 @@ from meshmanager.kds.admin import EnvoyAdminStreams
 from meshmanager.kds.auth import Authenticator, CredentialStore
 from meshmanager.kds.connections import Connections
 from meshmanager.kds.feed import ChangeFeed
-from meshmanager.kds.signing_keys import ZoneTokenSigningKeys
 from meshmanager.kds.status import StatusRecorder
 from meshmanager.store.base import Store
+from meshmanager.tenancy.signing_keys import ZoneTokenSigningKeys
 
 
 @dataclass

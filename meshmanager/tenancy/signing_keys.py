@@ -1,6 +1,6 @@
 """The zone-token signing key whose public half every zone of a control plane receives
-(spec §12). Kuma's global makes it on start; ours is made when the first zone of the
-control plane connects.
+(spec §12). Kuma's global makes it on start; ours is made with the control plane's first
+zone (the zone API and the console's wizard), or when a zone made otherwise connects.
 
 Once per control plane, however many of its zones connect at the same moment: an RSA
 key costs 50 ms to over a second of CPU, and when each of 10 zones made its own, the
