@@ -121,8 +121,8 @@ def cpu_snapshot(pid: int) -> CpuSnapshot:
 
 
 def cpu_used(before: CpuSnapshot, after: CpuSnapshot) -> tuple[float, dict[str, float]]:
-    """The process's CPU seconds between two snapshots, and their split by thread kind.
-    Threads that ended in between are in the total but not in a kind of their own."""
+    """The process's CPU seconds between two snapshots, and their split by thread kind;
+    what threads that ended in between used is under "threads that ended"."""
     split = dict.fromkeys(("event loop", "gRPC core", "other"), 0.0)
     for tid, (kind, seconds) in after.threads.items():
         split[kind] += seconds - before.threads.get(tid, (kind, 0.0))[1]

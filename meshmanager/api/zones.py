@@ -190,12 +190,12 @@ async def provision_zone(
     """The zone's row and first credential, its Zone resource, and the control plane's
     zone-token signing key if this is its first zone (shared with the console's wizard)."""
     row, secret = await store.zones.create(scope.org_id, scope.cp_id, settings)
-    await ZoneTokenSigningKeys(store).ensure(scope)
     existing = await store.resources.get(scope, "Zone", "", settings.name)
     if existing is None:
         zone = Resource("Zone", "", settings.name, {"enabled": True})
         with contextlib.suppress(Conflict):  # made meanwhile through the Kuma API: it stays
             await store.resources.write(scope, [Create(zone)])
+    await ZoneTokenSigningKeys(store).ensure(scope)
     return row, secret
 
 
