@@ -11,7 +11,8 @@ from meshmanager.model.resources import signing
 from meshmanager.model.resources.stored import CpScope, Resource
 from meshmanager.store import Store
 from meshmanager.store.resources import ResourceQuery
-from meshmanager.tenancy.signing_keys import PREFIX, ZoneTokenSigningKeys
+from meshmanager.tenancy.signing_keys import ZONE_TOKEN_PREFIX as PREFIX
+from meshmanager.tenancy.signing_keys import SigningKeys
 from tests.test_store import _fields, _org
 
 
@@ -32,20 +33,20 @@ async def test_zones_connecting_together_make_one_key(
     made: list[str] = []
     new_key = signing.new_signing_key_secret
 
-    def counted(prefix: str) -> Resource:
+    def counted(prefix: str, mesh: str = "") -> Resource:
         made.append(prefix)
-        return new_key(prefix)
+        return new_key(prefix, mesh)
 
     monkeypatch.setattr(signing, "new_signing_key_secret", counted)
-    keys, scope = ZoneTokenSigningKeys(store), await _scope(store)
-    await asyncio.gather(*(keys.ensure(scope) for _ in range(10)))
+    keys, scope = SigningKeys(store), await _scope(store)
+    await asyncio.gather(*(keys.ensure_zone_token_key(scope) for _ in range(10)))
     assert made == [PREFIX]
     assert [k.name for k in await _keys(store, scope)] == [
         signing.signing_key_name(PREFIX, signing.DEFAULT_KEY_ID)
     ]
-    await keys.ensure(scope)  # already there: nothing made
+    await keys.ensure_zone_token_key(scope)  # already there: nothing made
     other = await _scope(store, "cp-2")
-    await keys.ensure(other)
+    await keys.ensure_zone_token_key(other)
     assert made == [PREFIX, PREFIX]
     assert len(await _keys(store, other)) == 1
 
@@ -53,9 +54,9 @@ async def test_zones_connecting_together_make_one_key(
 async def test_a_waiter_cancelled_does_not_stop_the_key_the_others_wait_for(
     store: Store,
 ) -> None:
-    keys, scope = ZoneTokenSigningKeys(store), await _scope(store)
-    first = asyncio.create_task(keys.ensure(scope))
-    second = asyncio.create_task(keys.ensure(scope))
+    keys, scope = SigningKeys(store), await _scope(store)
+    first = asyncio.create_task(keys.ensure_zone_token_key(scope))
+    second = asyncio.create_task(keys.ensure_zone_token_key(scope))
     await asyncio.sleep(0.01)  # both are waiting on the one key being made
     first.cancel()
     await second
@@ -68,13 +69,13 @@ async def test_a_failed_attempt_is_retried_by_the_next_zone(
 ) -> None:
     new_key = signing.new_signing_key_secret
 
-    def failing(prefix: str) -> Resource:
+    def failing(prefix: str, mesh: str = "") -> Resource:
         raise OSError("no entropy")
 
     monkeypatch.setattr(signing, "new_signing_key_secret", failing)
-    keys, scope = ZoneTokenSigningKeys(store), await _scope(store)
+    keys, scope = SigningKeys(store), await _scope(store)
     with pytest.raises(OSError, match="no entropy"):
-        await keys.ensure(scope)
+        await keys.ensure_zone_token_key(scope)
     monkeypatch.setattr(signing, "new_signing_key_secret", new_key)
-    await keys.ensure(scope)
+    await keys.ensure_zone_token_key(scope)
     assert len(await _keys(store, scope)) == 1

@@ -24,7 +24,7 @@ from meshmanager.store.resources import Create, Delete
 from meshmanager.store.types import utcnow
 from meshmanager.store.zones import ZoneSettings, is_online
 from meshmanager.tenancy.principal import Principal
-from meshmanager.tenancy.signing_keys import ZoneTokenSigningKeys
+from meshmanager.tenancy.signing_keys import SigningKeys
 
 router = APIRouter(prefix="/v1/mesh/control-planes/{cpId}/zones", tags=["Zones"])
 
@@ -195,7 +195,7 @@ async def provision_zone(
         zone = Resource("Zone", "", settings.name, {"enabled": True})
         with contextlib.suppress(Conflict):  # made meanwhile through the Kuma API: it stays
             await store.resources.write(scope, [Create(zone)])
-    await ZoneTokenSigningKeys(store).ensure(scope)
+    await SigningKeys(store).ensure_zone_token_key(scope)
     return row, secret
 
 

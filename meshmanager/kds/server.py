@@ -122,7 +122,7 @@ class KdsHandlers:
         )
         subscription.message.auth_token_provided = bearer_credential(context) is not None
         features = node_features(first.node)
-        await self.services.signing_keys.ensure(identity.scope)
+        await self.services.signing_keys.ensure_zone_token_key(identity.scope)
         stream = GlobalToZoneStream(self.services, identity, features, subscription, context.write)
         await self.services.status.opened(subscription)
         fields = log_fields(zone=identity.zone, cp=str(identity.cp_id), peer=context.peer())

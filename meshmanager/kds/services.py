@@ -12,7 +12,7 @@ from meshmanager.kds.connections import Connections
 from meshmanager.kds.feed import ChangeFeed
 from meshmanager.kds.status import StatusRecorder
 from meshmanager.store.base import Store
-from meshmanager.tenancy.signing_keys import ZoneTokenSigningKeys
+from meshmanager.tenancy.signing_keys import SigningKeys
 
 
 @dataclass
@@ -20,7 +20,7 @@ class KdsServices:
     store: Store
     auth: Authenticator
     status: StatusRecorder
-    signing_keys: ZoneTokenSigningKeys
+    signing_keys: SigningKeys
     connections: Connections = field(default_factory=Connections)
     feed: ChangeFeed = field(default_factory=ChangeFeed)
     admin: EnvoyAdminStreams = field(default_factory=EnvoyAdminStreams)
@@ -35,7 +35,7 @@ class KdsServices:
             store,
             Authenticator(credentials),
             StatusRecorder(store),
-            ZoneTokenSigningKeys(store),
+            SigningKeys(store),
         )
         store.events.listen(services.feed.on_store_event)
         store.events.listen(services.connections.on_store_event)

@@ -1,10 +1,12 @@
-"""The zone-token signing key whose public half every zone of a control plane receives
-(spec §12). Kuma's global makes it on start; ours is made with the control plane's first
-zone (the zone API and the console's wizard), or when a zone made otherwise connects.
+"""Signing keys (spec §12): each control plane's zone-token signing key, whose public
+half every zone receives, and each mesh's dataplane-token signing key. Found, or made
+if there is none.
 
-Once per control plane, however many of its zones connect at the same moment: an RSA
-key costs 50 ms to over a second of CPU, and when each of 10 zones made its own, the
-joins of 10,000 zones queued behind thousands of them.
+Kuma's global makes the zone-token key on start; ours is made with the control plane's
+first zone (the zone API and the console's wizard), or when a zone made otherwise
+connects. A key is made once, however many callers ask for it at the same moment: an
+RSA key costs 50 ms to over a second of CPU, and when each of 10 zones joining together
+made its own, the joins of 10,000 zones queued behind thousands of them.
 """
 
 from __future__ import annotations
@@ -14,38 +16,50 @@ import contextlib
 
 from meshmanager.model.errors import Conflict
 from meshmanager.model.resources import signing
-from meshmanager.model.resources.stored import CpScope
+from meshmanager.model.resources.stored import CpScope, Resource
 from meshmanager.store.base import Store
 from meshmanager.store.resources import Create, ResourceQuery
 
-PREFIX = signing.ZONE_TOKEN_SIGNING_KEY_PREFIX
+ZONE_TOKEN_PREFIX = signing.ZONE_TOKEN_SIGNING_KEY_PREFIX
+_Key = tuple[CpScope, str, str]  # control plane, mesh ("" for a GlobalSecret), prefix
 
 
-class ZoneTokenSigningKeys:
+class SigningKeys:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._making: dict[CpScope, asyncio.Task[None]] = {}
+        self._making: dict[_Key, asyncio.Task[None]] = {}
 
-    async def ensure(self, scope: CpScope) -> None:
-        if await self._exists(scope):
-            return
-        making = self._making.get(scope)
+    async def ensure(self, scope: CpScope, prefix: str, mesh: str = "") -> Resource | None:
+        """The newest key with `prefix`, made first if there is none. None only if it was
+        deleted right after being made."""
+        found = await self.latest(scope, prefix, mesh)
+        if found is not None:
+            return found
+        key = (scope, mesh, prefix)
+        making = self._making.get(key)
         if making is None:
-            making = self._making[scope] = asyncio.create_task(self._make(scope))
-            making.add_done_callback(lambda done: self._forget(scope, done))
+            making = self._making[key] = asyncio.create_task(self._make(key))
+            making.add_done_callback(lambda done: self._forget(key, done))
         await asyncio.shield(making)  # a waiter's RPC ending does not stop the others'
+        return await self.latest(scope, prefix, mesh)
 
-    def _forget(self, scope: CpScope, done: asyncio.Task[None]) -> None:
-        if self._making.get(scope) is done:
-            del self._making[scope]
+    async def ensure_zone_token_key(self, scope: CpScope) -> Resource | None:
+        return await self.ensure(scope, ZONE_TOKEN_PREFIX)
 
-    async def _exists(self, scope: CpScope) -> bool:
-        secrets, _ = await self.store.resources.find(scope, ResourceQuery("GlobalSecret"))
-        return signing.latest_signing_key(secrets, PREFIX) is not None
+    async def latest(self, scope: CpScope, prefix: str, mesh: str = "") -> Resource | None:
+        kind = "Secret" if mesh else "GlobalSecret"
+        query = ResourceQuery(kind, mesh=mesh, name_contains=prefix)
+        secrets, _ = await self.store.resources.find(scope, query)
+        return signing.latest_signing_key(secrets, prefix)
 
-    async def _make(self, scope: CpScope) -> None:
-        if await self._exists(scope):  # made since the caller looked
+    def _forget(self, key: _Key, done: asyncio.Task[None]) -> None:
+        if self._making.get(key) is done:
+            del self._making[key]
+
+    async def _make(self, key: _Key) -> None:
+        scope, mesh, prefix = key
+        if await self.latest(scope, prefix, mesh) is not None:  # made since the caller looked
             return
-        key = await asyncio.to_thread(signing.new_signing_key_secret, PREFIX)
+        secret = await asyncio.to_thread(signing.new_signing_key_secret, prefix, mesh)
         with contextlib.suppress(Conflict):  # another replica made it first
-            await self.store.resources.write(scope, [Create(key)])
+            await self.store.resources.write(scope, [Create(secret)])

@@ -8,8 +8,6 @@ created on first use (Kuma makes them with the mesh, or at startup for zone toke
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +18,6 @@ from starlette.routing import Route
 
 from meshmanager.api.kuma.context import KumaCall, kuma_call
 from meshmanager.api.kuma.errors import KumaError, invalid
-from meshmanager.model.errors import Conflict
 from meshmanager.model.identity import Action
 from meshmanager.model.resources import signing
 from meshmanager.model.resources.signing import (
@@ -31,8 +28,8 @@ from meshmanager.model.resources.signing import (
 )
 from meshmanager.model.resources.stored import Resource
 from meshmanager.model.resources.validation import Violation
-from meshmanager.store.resources import Create, ResourceQuery
 from meshmanager.tenancy.access_roles import Target
+from meshmanager.tenancy.signing_keys import SigningKeys
 
 INVALID_REQUEST = "Invalid request"
 ISSUE_TITLE = "Could not issue a token"
@@ -86,7 +83,7 @@ async def zone_token(request: Request) -> Response:
     if violations:
         raise invalid(INVALID_REQUEST, violations)
     token_request = ZoneTokenRequest(fields["zone"], fields["scope"], valid_for)
-    key = await _signing_key(call, "GlobalSecret", "", signing.ZONE_TOKEN_SIGNING_KEY_PREFIX)
+    key = await _signing_key(call, "", signing.ZONE_TOKEN_SIGNING_KEY_PREFIX)
     return _token(lambda: signing.issue_zone_token(key, token_request))
 
 
@@ -114,29 +111,15 @@ async def _dataplane_signing_key(call: KumaCall, mesh: str) -> Resource:
     if await call.store.resources.get(call.scope, "Mesh", "", mesh) is None:
         # Kuma finds no key for a mesh that does not exist.
         raise KumaError(404, "Signing Key not found", signing.signing_key_not_found(prefix, mesh))
-    return await _signing_key(call, "Secret", mesh, prefix)
+    return await _signing_key(call, mesh, prefix)
 
 
-async def _signing_key(call: KumaCall, kind: str, mesh: str, prefix: str) -> Resource:
-    """The newest key, created first if there is none. Two first requests may race to
-    create it: the loser uses the winner's key."""
-    found = await _latest_signing_key(call, kind, mesh, prefix)
-    if found is not None:
-        return found
-    # RSA key generation takes a noticeable fraction of a second: keep it off the event loop.
-    key = await asyncio.to_thread(signing.new_signing_key_secret, prefix, mesh)
-    with contextlib.suppress(Conflict):
-        await call.store.resources.write(call.scope, [Create(key)])
-    created = await _latest_signing_key(call, kind, mesh, prefix)
-    if created is None:
+async def _signing_key(call: KumaCall, mesh: str, prefix: str) -> Resource:
+    """The newest key, made first if there is none (off the event loop, once)."""
+    key = await SigningKeys(call.store).ensure(call.scope, prefix, mesh)
+    if key is None:
         raise KumaError(500, ISSUE_TITLE, "the signing key could not be created")
-    return created
-
-
-async def _latest_signing_key(call: KumaCall, kind: str, mesh: str, prefix: str) -> Resource | None:
-    query = ResourceQuery(kind, mesh=mesh, name_contains=prefix)
-    secrets, _ = await call.store.resources.find(call.scope, query)
-    return signing.latest_signing_key(secrets, prefix)
+    return key
 
 
 # Decoding: what Go's encoding/json accepts for Kuma's request structs
